@@ -1,0 +1,35 @@
+#pragma once
+// Shared pieces of the physgen CLI: common flags, runtime set-up, output helpers.
+// The CLI holds no physics or ML logic: each subcommand parses flags into the
+// library's options structs and calls the library.
+#include <memory>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <torch/types.h>
+
+namespace physgen::cli {
+
+/// Flags every subcommand takes: --device, --threads.
+struct CommonOptions {
+  std::string device = "auto";
+  int threads = 0;  // 0 = all cores
+};
+
+/// Adds --device cpu|cuda|auto and --threads N to `sub`.
+void add_common_options(CLI::App* sub, CommonOptions& opts);
+
+/// Applies --threads (malloc thresholds, LibTorch and OpenBLAS threads) and
+/// resolves --device.
+torch::Device apply_common_options(const CommonOptions& opts);
+
+/// Prints a JSON document to stdout (pretty, one object).
+void print_json(const nlohmann::json& j);
+
+/// Subcommand registration: each adds itself to the app with its callback.
+void register_simulate(CLI::App& app);
+void register_measure(CLI::App& app);
+void register_demo(CLI::App& app);
+
+}  // namespace physgen::cli

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Builds physgen and runs the default test suite (everything but the `long` label).
+# Installs its Debian dependencies first (needs root or sudo).
+#   Long statistical runs:  ctest --test-dir build -L long --output-on-failure
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
+cmake --build build -j"$(nproc)"
+ctest --test-dir build -LE long --output-on-failure -j"$(nproc)"

@@ -92,7 +92,9 @@ void register_simulate(CLI::App& app) {
         ->check(CLI::IsMember(IsingSampler::algorithms()));
     add_chain_flags(sub, *f);
     sub->callback([f, p, algo] {
-      apply_common_options(f->common);  // Ising kernels are CPU-only whatever --device says
+      const torch::Device device = apply_common_options(f->common);
+      if (!device.is_cpu())
+        std::cerr << "note: the Ising multispin and Wolff kernels are CPU-only; running on the CPU\n";
       IsingSampler chain(*p, *algo, f->chains, f->seed);
       auto ens = record_chain(chain, record_options(*f, "ising " + *algo));
       save_ensemble(f->out, ens, chain_meta("ising", IsingModel(*p).params(), chain, *f));

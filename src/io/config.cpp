@@ -123,18 +123,40 @@ toml::table parse_or_throw(const std::string& text, const std::string& source) {
 }
 #endif
 
-// Levenshtein distance, for "did you mean" suggestions.
+// Optimal-string-alignment distance (Levenshtein plus adjacent transpositions),
+// for "did you mean" suggestions.
 size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
   for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
     for (size_t j = 1; j <= b.size(); ++j) {
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
     }
-    std::swap(prev, cur);
   }
-  return prev[b.size()];
+  return d[a.size()][b.size()];
+}
+
+// The known key closest to `key`: within edit distance max(1, |key| / 3), or
+// extending / extended by it (at least 3 characters shared); "" if none.
+std::string suggestion(const std::string& key, const std::vector<std::string>& known) {
+  std::string best;
+  size_t best_score = std::numeric_limits<size_t>::max();
+  for (const auto& k : known) {
+    size_t score = edit_distance(key, k);
+    const bool prefix = std::min(key.size(), k.size()) >= 3 &&
+                        (k.rfind(key, 0) == 0 || key.rfind(k, 0) == 0);
+    if (score > std::max<size_t>(1, key.size() / 3) && !prefix) continue;
+    if (prefix) score = std::min(score, size_t{1});
+    if (score < best_score) {
+      best_score = score;
+      best = k;
+    }
+  }
+  return best;
 }
 
 }  // namespace
@@ -184,18 +206,8 @@ void check_known_keys(const nlohmann::json& j, const std::vector<std::string>& k
     if (std::find(known.begin(), known.end(), key) != known.end()) continue;
     ++n_unknown;
     std::string entry = "'" + key + "'";
-    const std::string* best = nullptr;
-    size_t best_d = std::numeric_limits<size_t>::max();
-    for (const auto& k : sorted) {
-      const size_t d = edit_distance(key, k);
-      if (d < best_d) {
-        best_d = d;
-        best = &k;
-      }
-    }
-    if (best != nullptr && best_d <= std::max<size_t>(1, key.size() / 3)) {
-      entry += " (did you mean '" + *best + "'?)";
-    }
+    const std::string best = suggestion(key, sorted);
+    if (!best.empty()) entry += " (did you mean '" + best + "'?)";
     unknown += (unknown.empty() ? "" : ", ") + entry;
   }
   if (n_unknown == 0) return;

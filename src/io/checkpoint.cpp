@@ -135,8 +135,27 @@ std::string serialize_optimizer(const torch::optim::Optimizer& opt) {
 
 }  // namespace
 
+namespace {
+std::string optimizer_key(size_t i) { return i == 0 ? "optimizer" : "optimizer_" + std::to_string(i); }
+}  // namespace
+
 void save_checkpoint(const std::string& path, const torch::nn::Module& model,
                      const torch::optim::Optimizer* opt, const nlohmann::json& meta, int64_t step) {
+  std::vector<const torch::optim::Optimizer*> opts;
+  if (opt != nullptr) opts.push_back(opt);
+  save_checkpoint(path, model, opts, meta, step);
+}
+
+CheckpointInfo load_checkpoint(const std::string& path, torch::nn::Module& model,
+                               torch::optim::Optimizer* opt, bool restore_rng) {
+  std::vector<torch::optim::Optimizer*> opts;
+  if (opt != nullptr) opts.push_back(opt);
+  return load_checkpoint(path, model, opts, restore_rng);
+}
+
+void save_checkpoint(const std::string& path, const torch::nn::Module& model,
+                     const std::vector<const torch::optim::Optimizer*>& optimizers, const nlohmann::json& meta,
+                     int64_t step) {
   check_arg(step >= 0, "step", step, "a non-negative step counter");
   check_arg(meta.is_object() || meta.is_null(), "meta", meta.dump(), "a JSON object or null");
   OutputArchive top;
@@ -150,10 +169,10 @@ void save_checkpoint(const std::string& path, const torch::nn::Module& model,
   OutputArchive model_archive(top.compilation_unit());
   model.save(model_archive);
   top.write("model", model_archive);
-  if (opt != nullptr) {
+  for (size_t i = 0; i < optimizers.size(); ++i) {
     OutputArchive opt_archive(top.compilation_unit());
-    opt->save(opt_archive);
-    top.write("optimizer", opt_archive);
+    optimizers[i]->save(opt_archive);
+    top.write(optimizer_key(i), opt_archive);
   }
   {
     auto gen = at::detail::getDefaultCPUGenerator();
@@ -179,7 +198,7 @@ CheckpointInfo read_checkpoint_info(const std::string& path) {
 }
 
 CheckpointInfo load_checkpoint(const std::string& path, torch::nn::Module& model,
-                               torch::optim::Optimizer* opt, bool restore_rng) {
+                               const std::vector<torch::optim::Optimizer*>& optimizers, bool restore_rng) {
   torch::Device device(torch::kCPU);
   const auto params = model.parameters();
   if (!params.empty()) device = params.front().device();
@@ -199,22 +218,27 @@ CheckpointInfo load_checkpoint(const std::string& path, torch::nn::Module& model
     throw IoError(path + ": corrupt checkpoint: no 'rng_cpu' entry");
   }
 
-  // 2. Optimizer (rolled back if its state does not fit).
-  if (opt != nullptr) {
-    InputArchive opt_archive;
-    if (!a.try_read("optimizer", opt_archive)) {
-      throw IoError(path + ": checkpoint has no optimizer state (it was saved without an optimizer)");
+  // 2. Optimizers (all rolled back if any state does not fit).
+  std::vector<InputArchive> opt_archives(optimizers.size());
+  for (size_t i = 0; i < optimizers.size(); ++i) {
+    if (!a.try_read(optimizer_key(i), opt_archives[i])) {
+      throw IoError(path + ": checkpoint has no state for optimizer " + std::to_string(i) +
+                    " (it was saved without it, or from a model with fewer optimizers)");
     }
-    const std::string backup = serialize_optimizer(*opt);
-    try {
-      opt->load(opt_archive);
-    } catch (const std::exception& e) {
+  }
+  std::vector<std::string> backups;
+  for (auto* opt : optimizers) backups.push_back(serialize_optimizer(*opt));
+  size_t loaded = 0;
+  try {
+    for (; loaded < optimizers.size(); ++loaded) optimizers[loaded]->load(opt_archives[loaded]);
+  } catch (const std::exception& e) {
+    for (size_t i = 0; i <= loaded && i < optimizers.size(); ++i) {
       InputArchive restore;
-      std::istringstream is(backup);
+      std::istringstream is(backups[i]);
       restore.load_from(is);
-      opt->load(restore);
-      throw IoError(path + ": optimizer state does not fit the optimizer: " + first_line(e));
+      optimizers[i]->load(restore);
     }
+    throw IoError(path + ": optimizer state does not fit the optimizer: " + first_line(e));
   }
 
   // 3. Parameters and buffers, copied in place.

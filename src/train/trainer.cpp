@@ -175,7 +175,9 @@ void Trainer::save(const std::string& path) const {
   nlohmann::json meta{{"model_options", task_.options()},
                       {"trainer_options", options_.to_json()},
                       {"optimizer_groups", group_names_}};
-  save_checkpoint(path, task_.module(), raw(optimisers_), meta, step_);
+  std::vector<const torch::optim::Optimizer*> opts;
+  for (auto& o : optimisers_) opts.push_back(o.get());
+  save_checkpoint(path, task_.module(), opts, meta, step_);
 }
 
 void Trainer::resume(const std::string& path) {
@@ -183,20 +185,21 @@ void Trainer::resume(const std::string& path) {
   step_ = info.step;
 }
 
-TrainResult Trainer::fit(const torch::Tensor& data) {
+TrainResult Trainer::fit(const torch::Tensor& data, int64_t stop_at) {
   TrainResult result;
   if (data.defined())
     check_arg(data.dim() >= 1 && data.size(0) >= 1, "data", data.sizes(), "a non-empty (N, ...) tensor");
   CsvHistory csv(options_.csv_path(), step_);
   auto opts = raw(optimisers_);
   const int64_t start = step_;
-  Progress progress("train", options_.steps() - start, "steps", options_.progress());
+  const int64_t end = stop_at >= 0 ? std::min(stop_at, options_.steps()) : options_.steps();
+  Progress progress("train", end - start, "steps", options_.progress());
   const auto t0 = std::chrono::steady_clock::now();
   auto seconds = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   };
   task_.module().train();
-  while (step_ < options_.steps()) {
+  while (step_ < end) {
     torch::Tensor batch;
     if (data.defined()) {
       auto idx = torch::randint(data.size(0), {options_.batch_size()},

@@ -14,6 +14,7 @@
 // save never destroys the previous checkpoint.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 #include <torch/nn/module.h>
@@ -51,6 +52,14 @@ CheckpointInfo load_checkpoint(const std::string& path, torch::nn::Module& model
                                torch::optim::Optimizer* opt, bool restore_rng = true);
 
 /// Reads only the step, metadata and versions of a checkpoint (IoError as above).
+/// Several optimisers (e.g. a GAN's generator and discriminator), stored in order.
+void save_checkpoint(const std::string& path, const torch::nn::Module& model,
+                     const std::vector<const torch::optim::Optimizer*>& optimizers, const nlohmann::json& meta,
+                     int64_t step);
+/// Restores several optimisers saved by the overload above (all or none).
+CheckpointInfo load_checkpoint(const std::string& path, torch::nn::Module& model,
+                               const std::vector<torch::optim::Optimizer*>& optimizers, bool restore_rng = true);
+
 CheckpointInfo read_checkpoint_info(const std::string& path);
 
 }  // namespace physgen

@@ -67,6 +67,7 @@ struct TrainerOptions {
   TORCH_ARG(int64_t, checkpoint_every) = 0;     ///< also checkpoint every k steps; 0 = only at the end [0]
   TORCH_ARG(bool, progress) = true;             ///< progress bar on a terminal [true]
 
+ public:
   void validate() const;
   nlohmann::json to_json() const;
   /// Reads the keys present in `j` (unknown keys -> InvalidArgument listing the valid ones).
@@ -105,7 +106,9 @@ class Trainer {
   /// Trains up to options.steps() global steps. `data` (N, *event_shape) on the
   /// task's device, or undefined for data-free objectives; minibatches are drawn
   /// uniformly with replacement by torch::randint from the default generator.
-  TrainResult fit(const torch::Tensor& data = torch::Tensor());
+  /// `stop_at` >= 0 stops after that global step (a planned interruption; the
+  /// schedule still follows options.steps()), writing the checkpoint as usual.
+  TrainResult fit(const torch::Tensor& data = torch::Tensor(), int64_t stop_at = -1);
 
   int64_t step() const { return step_; }
   const TrainerOptions& options() const { return options_; }

@@ -1,7 +1,7 @@
 #pragma once
 // Fused plain-C++ phi^4 kernels for contiguous CPU float64 tensors (private to src/lattice).
-// Loops over chains (at::parallel_for) x sites, neighbours by index arithmetic; the inner
-// loops over interior columns are written so g++ -O2/-O3 auto-vectorizes them.
+// Chains are processed in blocks of 8 (at::parallel_for over blocks), site-major inside a block,
+// so each site update is one 8-lane vector operation; neighbours by index arithmetic.
 #include <torch/types.h>
 
 #include "physgen/lattice/phi4.h"

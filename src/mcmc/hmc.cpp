@@ -61,7 +61,10 @@ torch::Tensor kinetic(const torch::Tensor& p) {
 
 std::vector<std::string> hmc_integrators() { return {"leapfrog", "omelyan"}; }
 
-void HmcOptions::validate() const { check_step(step_size_, n_steps_, integrator_); }
+void HmcOptions::validate() const {
+  check_step(step_size_, n_steps_, integrator_);
+  check_arg(jitter_ >= 0.0 && jitter_ < 1.0, "jitter", jitter_, "a jitter in [0, 1)");
+}
 
 void integrate(const Target& target, torch::Tensor& x, torch::Tensor& p, double eps,
                int64_t n_steps, const std::string& integrator) {
@@ -133,8 +136,12 @@ void Hmc::update(int64_t n) {
   for (int64_t t = 0; t < n; ++t) {
     auto p0 = torch::randn_like(x_);
     auto h0 = s0 + kinetic(p0);
+    double eps = opts_.step_size();
+    if (opts_.jitter() > 0.0) {
+      eps *= 1.0 + opts_.jitter() * (2.0 * torch::rand({1}, torch::kFloat64).item<double>() - 1.0);
+    }
     torch::Tensor x1 = x_, p1 = p0;
-    integrate(*target_, x1, p1, opts_.step_size(), opts_.n_steps(), opts_.integrator());
+    integrate(*target_, x1, p1, eps, opts_.n_steps(), opts_.integrator());
     auto s1 = target_->action(x1);
     auto dh = (s1 + kinetic(p1) - h0).to(torch::kFloat64);
     auto boltzmann = torch::exp(-dh);
@@ -157,6 +164,7 @@ nlohmann::json Hmc::info() const {
   j["step_size"] = opts_.step_size();
   j["n_steps"] = opts_.n_steps();
   j["integrator"] = opts_.integrator();
+  j["jitter"] = opts_.jitter();
   j["chains"] = chains();
   j["trajectories"] = trajectories_;
   const double count = static_cast<double>(trajectories_ * chains());

@@ -233,6 +233,7 @@ TEST(Phi4Hmc, OptionsAndConstructionAreValidated) {
   EXPECT_THROW(HmcOptions().integrator("verlet").validate(), InvalidArgument);
   EXPECT_THROW(HmcOptions().step_size(0.0).validate(), InvalidArgument);
   EXPECT_THROW(HmcOptions().n_steps(0).validate(), InvalidArgument);
+  EXPECT_THROW(HmcOptions().jitter(1.0).validate(), InvalidArgument);
   const Phi4Params p{4, 0.5, 0.0};
   auto target = std::make_shared<const Phi4Action>(p);
   EXPECT_THROW(Hmc(target, HmcOptions(), torch::zeros({2, 4, 5}, kF64)), InvalidArgument);

@@ -37,10 +37,17 @@ constexpr double kOmelyanLambda = 0.1931833275037836;
 ///   step_size  = 0.1         eps > 0, finite
 ///   n_steps    = 10          integrator steps per trajectory (>= 1); trajectory length eps * n_steps
 ///   integrator = "leapfrog"  "leapfrog" | "omelyan"
+///   jitter     = 0.1         per trajectory the step size is eps (1 + jitter u), u ~ U(-1, 1)
+///                            (one draw shared by all chains, from LibTorch's default generator;
+///                            in [0, 1)). A fixed trajectory length is not ergodic for modes that
+///                            are (nearly) harmonic with omega * length = n pi, e.g. the free field;
+///                            jitter = 0 gives exactly step_size every trajectory.
+///                            References: P. B. Mackenzie, Phys. Lett. B 226, 369 (1989).
 struct HmcOptions {
   TORCH_ARG(double, step_size) = 0.1;
   TORCH_ARG(int64_t, n_steps) = 10;
   TORCH_ARG(std::string, integrator) = "leapfrog";
+  TORCH_ARG(double, jitter) = 0.1;
 
  public:
   /// Throws InvalidArgument naming the offending option.
@@ -65,7 +72,7 @@ torch::Tensor hamiltonian(const Target& target, const torch::Tensor& x, const to
 /// Batched HMC over C chains (state (C, *event_shape) on any device, floating dtype).
 /// update(n) = n trajectories, each with an independent Metropolis accept/reject per chain.
 /// Momenta come from torch::randn (LibTorch's default generator: physgen::seed_all seeds it).
-/// info(): {"algorithm": "hmc", "target", "params", "step_size", "n_steps", "integrator",
+/// info(): {"algorithm": "hmc", "target", "params", "step_size", "n_steps", "integrator", "jitter",
 ///          "chains", "trajectories", "acceptance" (fraction of accepted chain-trajectories),
 ///          "mean_exp_minus_dH" (<exp(-dH)>, = 1 for an exact area-preserving reversible
 ///          integrator: a check), "mean_dH", "fused_cpu" (whether the fused kernel runs)}.

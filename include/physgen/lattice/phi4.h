@@ -11,7 +11,8 @@
 // Shapes: a batch of configurations is (B, L, L), axis 1 = first lattice direction, axis 2 = second.
 //
 // References: I. Montvay and G. Muenster, "Quantum Fields on a Lattice" (CUP 1994), ch. 2;
-// M. S. Albergo, G. Kanwar, P. E. Shanahan, Phys. Rev. D 100, 034515 (2019), arXiv:1904.12072.
+// M. S. Albergo, G. Kanwar, P. E. Shanahan, Phys. Rev. D 100, 034515 (2019), arXiv:1904.12072;
+// M. S. Albergo et al., "Introduction to normalizing flows for lattice field theory", arXiv:2101.08176.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -24,7 +25,9 @@
 namespace physgen {
 
 /// Parameters of the 2D phi^4 action S = sum_x [ sum_mu (phi_{x+mu}-phi_x)^2 + m2 phi^2 + lambda phi^4 ].
-/// An aggregate: Phi4Params{L, m2, lambda}. validate() checks L >= 2, m2 finite, lambda >= 0 finite
+/// An aggregate: Phi4Params{L, m2, lambda}; the defaults (8, -4, 8) are the example of the
+/// normalizing-flow tutorial of Albergo et al., arXiv:2101.08176 (kappa = 0.25, lambda_hop = 0.5).
+/// validate() checks L >= 2, m2 finite, lambda >= 0 finite
 /// (lambda = 0 with m2 <= 0 is allowed here; the free-field helpers require m2 > 0 themselves).
 struct Phi4Params {
   int64_t L = 8;

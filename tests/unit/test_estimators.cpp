@@ -147,6 +147,17 @@ TEST(GammaMethod, DerivedLinearEqualsPrimary) {
   EXPECT_NEAR(d.tau_int, p.tau_int, 1e-8);
 }
 
+TEST(GammaMethod, UnequalReplicaLengths) {
+  seed_all(6);
+  auto a = torch::randn({1000}, torch::kFloat64), b = torch::randn({3000}, torch::kFloat64) + 0.1;
+  auto g = gamma_analysis({a, b});
+  EXPECT_EQ(g.n_total, 4000);
+  EXPECT_EQ(g.n_replicas, 2);
+  EXPECT_EQ(g.rho.size(), 501u);  // t_max = min T_r / 2
+  EXPECT_NEAR(g.estimate.mean, torch::cat({a, b}).mean().item<double>(), 1e-15);
+  EXPECT_NEAR(g.estimate.error, std::sqrt(1.0 / 4000), 4 * g.error_of_error + 0.1 / std::sqrt(4000.0));
+}
+
 TEST(GammaMethod, RejectsBadArguments) {
   EXPECT_THROW(gamma_method(std::vector<std::vector<double>>{}), InvalidArgument);
   EXPECT_THROW(gamma_method(std::vector<double>{}), InvalidArgument);

@@ -2,9 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <iomanip>
 #include <limits>
-#include <sstream>
 
 #include <torch/torch.h>
 
@@ -12,13 +10,6 @@
 #include "series_util.h"
 
 namespace physgen {
-
-std::ostream& operator<<(std::ostream& os, const Estimate& e) {
-  std::ostringstream s;
-  s << std::setprecision(6) << e.mean << " +- " << std::setprecision(2) << e.error
-    << " (tau_int = " << e.tau_int << " +- " << e.tau_int_error << ")";
-  return os << s.str();
-}
 
 namespace {
 

@@ -1,0 +1,35 @@
+#pragma once
+// Importance weights: effective sample size and self-normalised reweighted means.
+//
+// Draws x_i ~ q (e.g. from a normalizing flow) reweighted to a target p carry
+// log-weights lw_i = log p(x_i) - log q(x_i) (up to one common constant, which
+// cancels everywhere below). With w_i = exp(lw_i - max_j lw_j) (stable for any
+// magnitude of lw):
+//   ESS / N = (sum w)^2 / (N sum w^2)  in [1/N, 1]  (1: equal weights)
+//   <O>_p  ~ sum w_i O_i / sum w_i
+// For correlated draws (reweighting an MCMC series) use gamma_method_derived on
+// the primaries (w O, w) with f = a_1 / a_2 instead.
+//
+// References: A. Kong, "A note on importance sampling using standardized weights"
+// (1992); J. S. Liu, "Monte Carlo strategies in scientific computing" (2001), sec. 2.5.3.
+#include <vector>
+
+#include <torch/types.h>
+
+#include "physgen/observables/estimators/estimate.h"
+
+namespace physgen {
+
+/// ESS fraction (sum w)^2 / (N sum w^2) in (0, 1] from log-weights (N), N >= 1.
+/// Entries may be -inf (weight 0); NaN, +inf and all -inf are rejected.
+double ess(const torch::Tensor& log_weights);
+
+/// Same for a vector of log-weights.
+double ess(const std::vector<double>& log_weights);
+
+/// Self-normalised importance-sampling mean of values (N) with log-weights (N):
+///   mean = sum w O / sum w,   error^2 = sum w^2 (O - mean)^2 / (sum w)^2
+/// (delta method for independent draws; tau_int = 0.5, tau_int_error = 0).
+Estimate reweighted_mean(const torch::Tensor& values, const torch::Tensor& log_weights);
+
+}  // namespace physgen

@@ -1,0 +1,53 @@
+#include "physgen/observables/estimators/reweighting.h"
+
+#include <cmath>
+#include <string>
+
+#include <torch/torch.h>
+
+#include "physgen/core/check.h"
+#include "series_util.h"
+
+namespace physgen {
+namespace {
+
+// Weights exp(lw - max lw) as float64 CPU (N), after validation.
+torch::Tensor stable_weights(const torch::Tensor& log_weights) {
+  check_arg(log_weights.defined() && log_weights.dim() == 1 && log_weights.numel() >= 1,
+            "log_weights",
+            log_weights.defined() ? detail::shape_string(log_weights) : std::string("undefined"),
+            "a 1-D tensor (N), N >= 1");
+  auto lw = log_weights.detach().to(torch::kCPU, torch::kFloat64).contiguous();
+  check_arg(!torch::isnan(lw).any().item<bool>() && !torch::isposinf(lw).any().item<bool>(),
+            "log_weights", "a tensor with NaN/+inf entries", "finite values or -inf");
+  const double m = lw.max().item<double>();
+  check_arg(std::isfinite(m), "log_weights", "all -inf", "at least one finite log-weight");
+  return torch::exp(lw - m);
+}
+
+}  // namespace
+
+double ess(const torch::Tensor& log_weights) {
+  auto w = stable_weights(log_weights);
+  const double s = w.sum().item<double>();
+  const double s2 = (w * w).sum().item<double>();
+  return s * s / (static_cast<double>(w.numel()) * s2);
+}
+
+double ess(const std::vector<double>& log_weights) {
+  return ess(torch::tensor(log_weights, torch::kFloat64));
+}
+
+Estimate reweighted_mean(const torch::Tensor& values, const torch::Tensor& log_weights) {
+  auto w = stable_weights(log_weights);
+  check_arg(values.defined() && values.dim() == 1 && values.numel() == w.numel(), "values",
+            values.defined() ? detail::shape_string(values) : std::string("undefined"),
+            "shape (" + std::to_string(w.numel()) + ") like log_weights");
+  auto v = detail::finite_double_cpu(values, "values");
+  const double s = w.sum().item<double>();
+  const double mean = (w * v).sum().item<double>() / s;
+  const double var = (w * w * (v - mean) * (v - mean)).sum().item<double>() / (s * s);
+  return Estimate{mean, std::sqrt(var), 0.5, 0.0};
+}
+
+}  // namespace physgen

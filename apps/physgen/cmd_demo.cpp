@@ -12,6 +12,7 @@
 #include "cli_common.h"
 #include "physgen/core/progress.h"
 #include "physgen/core/rng.h"
+#include "physgen/core/version.h"
 #include "physgen/io/atomic_file.h"
 #include "physgen/io/plot.h"
 #include "physgen/io/png.h"
@@ -56,10 +57,10 @@ void print_side_by_side(const std::vector<std::string>& names,
   std::cout << std::setw(14) << "exact" << "tau_int(" << cols.front().first << ")\n";
   for (const auto& n : names) {
     std::cout << std::left << std::setw(16) << n;
-    for (auto& c : cols) std::cout << std::setw(28) << fmt_estimate(c.second->scalars.at(n));
+    for (auto& c : cols) std::cout << std::setw(28) << fmt_estimate(c.second->at(n));
     auto it = exact.find(n);
     std::cout << std::setw(14) << (it == exact.end() ? "-" : fmt_double(it->second));
-    std::cout << std::setprecision(3) << cols.front().second->scalars.at(n).tau_int << "\n";
+    std::cout << std::setprecision(3) << cols.front().second->at(n).tau_int << "\n";
   }
 }
 
@@ -69,9 +70,13 @@ std::vector<double> to_vector(const torch::Tensor& t) {
 }
 
 Series correlator_series(const std::string& label, const ObservableTable& t) {
-  const auto& g = t.arrays.at("G");
-  Series s{label, {}, g.mean, g.error};
-  for (size_t i = 0; i < g.mean.size(); ++i) s.x.push_back(static_cast<double>(i));
+  const auto& g = t.array("G");
+  Series s{label, {}, {}, {}};
+  for (size_t i = 0; i < g.values.size(); ++i) {
+    s.x.push_back(static_cast<double>(g.distance[i]));
+    s.y.push_back(g.values[i].mean);
+    s.yerr.push_back(g.values[i].error);
+  }
   return s;
 }
 
@@ -99,9 +104,8 @@ nlohmann::json run_ising(const DemoFlags& f, const std::filesystem::path& dir) {
   const nlohmann::json params = IsingModel(p).params();
   auto tw = measure_lattice(ens_w, "ising", params, wolff.chains());
   auto tm = measure_lattice(ens_m, "ising", params, metro.chains());
-  const auto exact = ising_exact_torus(p.L, p.beta);
-  std::map<std::string, double> ex{{"energy_per_site", exact.energy_per_site},
-                                   {"specific_heat", exact.specific_heat}};
+  const IsingExact exact = ising_exact_kaufman(p);
+  std::map<std::string, double> ex{{"energy_per_site", exact.energy}, {"specific_heat", exact.specific_heat}};
   print_side_by_side({"energy_per_site", "abs_m", "chi", "chi_connected", "binder", "specific_heat"},
                      {{"wolff", &tw}, {"metropolis", &tm}}, ex);
   std::cout << "exact: Kaufman's finite-L torus partition function (energy, specific heat)\n";
@@ -117,7 +121,7 @@ nlohmann::json run_ising(const DemoFlags& f, const std::filesystem::path& dir) {
   return {{"params", params},
           {"wolff", to_json(tw)},
           {"metropolis", to_json(tm)},
-          {"exact", {{"energy_per_site", exact.energy_per_site}, {"specific_heat", exact.specific_heat},
+          {"exact", {{"energy_per_site", exact.energy}, {"specific_heat", exact.specific_heat},
                      {"source", "Kaufman 1949 finite torus"}}},
           {"wolff_info", wolff.info()},
           {"metropolis_info", metro.info()}};
@@ -128,14 +132,17 @@ nlohmann::json run_phi4(const DemoFlags& f, const torch::Device& device, const s
   std::cout << "\n== 2D phi^4, L = 8, m2 = -4, lambda = 8 ==\n";
   seed_all(f.seed);
   const auto samples = static_cast<int64_t>(4000 * f.scale);
-  Hmc hmc = make_phi4_hmc(p, 16, HmcOptions(0.1, 10).integrator("omelyan"), device, torch::kFloat64);
+  auto hmc_ptr = make_phi4_hmc(p, 16, HmcOptions().step_size(0.1).n_steps(10).integrator("omelyan"), device,
+                               torch::kFloat64, Phi4Start::Cold);
+  Hmc& hmc = *hmc_ptr;
   RecordOptions rh;
   rh.therm = 200;
   rh.samples = samples / 16;
   rh.label = "phi4 hmc (16 chains)";
   auto ens_h = record_chain(hmc, rh);
 
-  Phi4Metropolis metro = make_phi4_metropolis(p, 64, Phi4MetropolisOptions(), device, torch::kFloat64);
+  auto metro_ptr = make_phi4_metropolis(p, 64, Phi4MetropolisOptions(), device, torch::kFloat64, Phi4Start::Cold);
+  Phi4Metropolis& metro = *metro_ptr;
   RecordOptions rm;
   rm.therm = 500;
   rm.samples = samples / 16;

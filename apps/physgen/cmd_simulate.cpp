@@ -150,13 +150,13 @@ void register_simulate(CLI::App& app) {
       auto action = std::make_shared<Phi4Action>(params);
       std::unique_ptr<MarkovChain> chain;
       if (p->algo == "hmc") {
-        chain = std::make_unique<Hmc>(make_phi4_hmc(
-            params, f->chains,
-            HmcOptions(p->step_size, p->n_steps).integrator(p->integrator), device, torch::kFloat64));
+        chain = make_phi4_hmc(params, f->chains,
+                              HmcOptions().step_size(p->step_size).n_steps(p->n_steps).integrator(p->integrator),
+                              device, torch::kFloat64, Phi4Start::Cold);
       } else {
-        chain = std::make_unique<Phi4Metropolis>(make_phi4_metropolis(
-            params, f->chains, Phi4MetropolisOptions().delta(p->delta).n_hits(p->hits), device,
-            torch::kFloat64));
+        chain = make_phi4_metropolis(params, f->chains,
+                                     Phi4MetropolisOptions().delta(p->delta).n_hits(p->hits), device,
+                                     torch::kFloat64, Phi4Start::Cold);
       }
       auto ens = record_chain(*chain, record_options(*f, "phi4 " + p->algo));
       ens = ens.to(p->dtype == "float32" ? torch::kFloat32 : torch::kFloat64);

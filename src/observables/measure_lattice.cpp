@@ -9,6 +9,7 @@
 #include "physgen/core/registry.h"
 #include "physgen/observables/estimators/gamma_method.h"
 #include "physgen/observables/lattice.h"
+#include "physgen/lattice/phi4.h"
 #include "lattice_util.h"
 
 namespace physgen {
@@ -27,15 +28,6 @@ double param(const nlohmann::json& params, const std::string& key, double fallba
   const double d = v.get<double>();
   check_arg(std::isfinite(d), name, d, "a finite number");
   return d;
-}
-
-// phi^4 action per site (DESIGN.md convention), x float64 (n, L, L) -> (n).
-torch::Tensor phi4_action_per_site(const torch::Tensor& x, double m2, double lambda) {
-  auto d0 = torch::roll(x, {-1}, {1}) - x;
-  auto d1 = torch::roll(x, {-1}, {2}) - x;
-  auto x2 = x * x;
-  auto density = d0 * d0 + d1 * d1 + m2 * x2 + lambda * x2 * x2;
-  return density.mean({1, 2});
 }
 
 // Per-configuration series collected over all chunks (CPU float64).
@@ -159,9 +151,9 @@ ObservableTable measure(const torch::Tensor& ensemble, const std::string& system
     const double v = static_cast<double>(L * L);
     energy = [target, v](const torch::Tensor& x) { return target->action(x) / v; };
   } else {
-    const double m2 = param(params, "m2", NAN);
-    const double lambda = param(params, "lambda", NAN);
-    energy = [m2, lambda](const torch::Tensor& x) { return phi4_action_per_site(x, m2, lambda); };
+    const Phi4Params p{L, param(params, "m2", NAN), param(params, "lambda", NAN)};
+    const double v = static_cast<double>(L * L);
+    energy = [p, v](const torch::Tensor& x) { return phi4_action_tensor(p, x) / v; };
   }
   return analyse(collect(ensemble, energy, false), system, L, chains, 0.0, S);
 }

@@ -50,6 +50,12 @@ std::vector<int32_t> lattice_neighbours(int64_t L);
 uint64_t wolff_cluster(int8_t* spins, int64_t V, const int32_t* neighbours,
                        uint64_t bond_threshold, Xoshiro256pp& rng, int32_t* stack);
 
+/// Wolff cluster updates of one chain until >= V spins were flipped; adds the
+/// number of clusters to `clusters` and the flipped sizes to `flipped`.
+void wolff_sweep_to_volume(int8_t* spins, int64_t V, const int32_t* neighbours,
+                           uint64_t bond_threshold, Xoshiro256pp& rng,
+                           std::vector<int32_t>& stack, uint64_t& clusters, uint64_t& flipped);
+
 /// `n` Wolff cluster updates of one chain; adds n to `clusters` and the flipped
 /// sizes to `flipped`.
 void wolff_clusters(int8_t* spins, int64_t V, const int32_t* neighbours, uint64_t bond_threshold,

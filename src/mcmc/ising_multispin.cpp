@@ -114,7 +114,8 @@ class Sweeper {
           const uint64_t* up = w + (y == 0 ? L - 1 : y - 1) * L;
           const uint64_t* down = w + (y == L - 1 ? 0 : y + 1) * L;
           int64_t x = (y + color) & 1;
-          for (; x + 2 * (W - 1) < L; x += 2 * W) flips += update<W>(row, up, down, L, x, r, lane_mask);
+          for (; x + 2 * (W - 1) < L; x += 2 * W)
+            flips += update<W>(row, up, down, L, x, r, lane_mask);
           for (; x < L; x += 2) flips += update<1>(row, up, down, L, x, r, lane_mask);
         }
       }
@@ -197,17 +198,28 @@ uint64_t sweeps_impl(uint64_t* w, int64_t L, const IsingFlipTable& t, Xoshiro256
 uint64_t multispin_sweeps(uint64_t* words, int64_t L, const IsingFlipTable& t, Xoshiro256pp& rng,
                           uint64_t lane_mask, int64_t n) {
   switch (t.n_uncertain) {
-    case 0: return sweeps_impl<0>(words, L, t, rng, lane_mask, n);
-    case 1: return sweeps_impl<1>(words, L, t, rng, lane_mask, n);
-    case 2: return sweeps_impl<2>(words, L, t, rng, lane_mask, n);
-    case 3: return sweeps_impl<3>(words, L, t, rng, lane_mask, n);
-    case 4: return sweeps_impl<4>(words, L, t, rng, lane_mask, n);
-    case 5: return sweeps_impl<5>(words, L, t, rng, lane_mask, n);
-    case 6: return sweeps_impl<6>(words, L, t, rng, lane_mask, n);
-    case 7: return sweeps_impl<7>(words, L, t, rng, lane_mask, n);
-    case 8: return sweeps_impl<8>(words, L, t, rng, lane_mask, n);
-    case 9: return sweeps_impl<9>(words, L, t, rng, lane_mask, n);
-    default: return sweeps_impl<10>(words, L, t, rng, lane_mask, n);
+    case 0:
+      return sweeps_impl<0>(words, L, t, rng, lane_mask, n);
+    case 1:
+      return sweeps_impl<1>(words, L, t, rng, lane_mask, n);
+    case 2:
+      return sweeps_impl<2>(words, L, t, rng, lane_mask, n);
+    case 3:
+      return sweeps_impl<3>(words, L, t, rng, lane_mask, n);
+    case 4:
+      return sweeps_impl<4>(words, L, t, rng, lane_mask, n);
+    case 5:
+      return sweeps_impl<5>(words, L, t, rng, lane_mask, n);
+    case 6:
+      return sweeps_impl<6>(words, L, t, rng, lane_mask, n);
+    case 7:
+      return sweeps_impl<7>(words, L, t, rng, lane_mask, n);
+    case 8:
+      return sweeps_impl<8>(words, L, t, rng, lane_mask, n);
+    case 9:
+      return sweeps_impl<9>(words, L, t, rng, lane_mask, n);
+    default:
+      return sweeps_impl<10>(words, L, t, rng, lane_mask, n);
   }
 }
 

@@ -1,13 +1,12 @@
-#include "physgen/mcmc/ising.h"
-
-#include <cmath>
-
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
+
+#include <cmath>
 
 #include "ising_kernels.h"
 #include "physgen/core/check.h"
 #include "physgen/core/registry.h"
+#include "physgen/mcmc/ising.h"
 
 namespace physgen {
 
@@ -46,7 +45,8 @@ IsingSampler::IsingSampler(IsingParams params, const std::string& algorithm, int
     const long double p_bond = -std::expm1(-2.0L * params_.beta * params_.J);
     const long double q = std::ldexp(p_bond, 64);
     bond_threshold_ = q >= 18446744073709551616.0L ? ~uint64_t{0} : static_cast<uint64_t>(q);
-    clusters_per_sweep_ = pilot_clusters_per_sweep(seed);
+    calib_clusters_.assign(static_cast<size_t>(chains), 0);
+    calib_spins_.assign(static_cast<size_t>(chains), 0);
   } else {
     kind_ = algorithm == "metropolis" ? Kind::kMetropolis : Kind::kHeatbath;
     groups_ = (chains + 63) / 64;
@@ -54,7 +54,8 @@ IsingSampler::IsingSampler(IsingParams params, const std::string& algorithm, int
     group_rngs_.reserve(static_cast<size_t>(groups_));
     for (int64_t g = 0; g < groups_; ++g) {
       group_rngs_.emplace_back(seed, static_cast<uint64_t>(g));
-      for (int64_t i = 0; i < V; ++i) words_[static_cast<size_t>(g * V + i)] = group_rngs_.back().next();
+      for (int64_t i = 0; i < V; ++i)
+        words_[static_cast<size_t>(g * V + i)] = group_rngs_.back().next();
     }
     flips_.assign(static_cast<size_t>(groups_), 0);
     table_ = std::make_unique<detail::IsingFlipTable>(
@@ -63,35 +64,6 @@ IsingSampler::IsingSampler(IsingParams params, const std::string& algorithm, int
 }
 
 IsingSampler::~IsingSampler() = default;
-
-// Mean Wolff cluster size from a pilot of up to 8 hot-started chains on their own
-// streams: 20 sweep-equivalents (clusters until 20 V spins flipped) to equilibrate,
-// then 20 more to measure. Only chooses the cluster count; any count is exact.
-int64_t IsingSampler::pilot_clusters_per_sweep(uint64_t seed) const {
-  const int64_t V = params_.volume();
-  const int64_t pilots = std::min<int64_t>(chains_, 8);
-  std::vector<int32_t> stack(static_cast<size_t>(V));
-  std::vector<int8_t> s(static_cast<size_t>(V));
-  uint64_t clusters = 0, flipped = 0;
-  for (int64_t c = 0; c < pilots; ++c) {
-    Xoshiro256pp rng(seed, (uint64_t{1} << 62) + static_cast<uint64_t>(c));
-    for (auto& x : s) x = (rng.next() >> 63) ? 1 : -1;
-    for (int phase = 0; phase < 2; ++phase) {
-      uint64_t done = 0;
-      while (done < static_cast<uint64_t>(20 * V)) {
-        const uint64_t size =
-            detail::wolff_cluster(s.data(), V, neighbours_.data(), bond_threshold_, rng, stack.data());
-        done += size;
-        if (phase == 1) {
-          flipped += size;
-          ++clusters;
-        }
-      }
-    }
-  }
-  const double mean_size = static_cast<double>(flipped) / static_cast<double>(clusters);
-  return std::max<int64_t>(1, std::llround(static_cast<double>(V) / mean_size));
-}
 
 IsingSampler& IsingSampler::set_clusters_per_sweep(int64_t k) {
   check_arg(kind_ == Kind::kWolff, "algorithm", algorithm_, "'wolff' for set_clusters_per_sweep");
@@ -105,22 +77,8 @@ void IsingSampler::update(int64_t n) {
   if (n == 0) return;
   const int64_t L = params_.L, V = params_.volume();
   // Grain: enough work per task (~50 us and up) that waking threads pays off.
-  const int64_t work = std::max<int64_t>(1, V * n);  // words or spins per chain
-
-  if (kind_ == Kind::kWolff) {
-    const int64_t grain = 2000 / work + 1;  // ~V flipped spins per chain and update
-    at::parallel_for(0, chains_, grain, [&](int64_t begin, int64_t end) {
-      std::vector<int32_t> stack;
-      for (int64_t c = begin; c < end; ++c) {
-        detail::wolff_clusters(&spins_[static_cast<size_t>(c * V)], V, neighbours_.data(),
-                               bond_threshold_, chain_rngs_[static_cast<size_t>(c)],
-                               n * clusters_per_sweep_, stack,
-                               cluster_count_[static_cast<size_t>(c)],
-                               cluster_spins_[static_cast<size_t>(c)]);
-      }
-    });
-  } else {
-    const int64_t grain = 2000 / work + 1;  // a word update is ~64 site updates
+  const int64_t grain = 2000 / std::max<int64_t>(1, V * n) + 1;
+  if (kind_ != Kind::kWolff) {
     at::parallel_for(0, groups_, grain, [&](int64_t begin, int64_t end) {
       for (int64_t g = begin; g < end; ++g) {
         const int64_t real = std::min<int64_t>(64, chains_ - 64 * g);
@@ -130,7 +88,55 @@ void IsingSampler::update(int64_t n) {
                                      group_rngs_[static_cast<size_t>(g)], lanes, n);
       }
     });
+    sweeps_ += n;
+    return;
   }
+
+  // Wolff calibration sweeps: clusters until >= V spins flipped; the second half
+  // measures the mean cluster size that fixes clusters_per_sweep_.
+  if (clusters_per_sweep_ == 0) {
+    const int64_t m = std::min(n, kWolffCalibrationSweeps - sweeps_);
+    const int64_t half = kWolffCalibrationSweeps / 2;
+    at::parallel_for(0, chains_, grain, [&](int64_t begin, int64_t end) {
+      std::vector<int32_t> stack;
+      for (int64_t c = begin; c < end; ++c) {
+        const size_t ci = static_cast<size_t>(c);
+        int8_t* s = &spins_[ci * static_cast<size_t>(V)];
+        for (int64_t t = sweeps_; t < sweeps_ + m; ++t) {
+          uint64_t clusters = 0, flipped = 0;
+          detail::wolff_sweep_to_volume(s, V, neighbours_.data(), bond_threshold_, chain_rngs_[ci],
+                                        stack, clusters, flipped);
+          cluster_count_[ci] += clusters;
+          cluster_spins_[ci] += flipped;
+          if (t >= half) {
+            calib_clusters_[ci] += clusters;
+            calib_spins_[ci] += flipped;
+          }
+        }
+      }
+    });
+    sweeps_ += m;
+    n -= m;
+    if (sweeps_ >= kWolffCalibrationSweeps) {
+      uint64_t clusters = 0, flipped = 0;
+      for (int64_t c = 0; c < chains_; ++c) {
+        clusters += calib_clusters_[static_cast<size_t>(c)];
+        flipped += calib_spins_[static_cast<size_t>(c)];
+      }
+      const double mean_size = static_cast<double>(flipped) / static_cast<double>(clusters);
+      clusters_per_sweep_ = std::max<int64_t>(1, std::llround(static_cast<double>(V) / mean_size));
+    }
+    if (n == 0) return;
+  }
+  at::parallel_for(0, chains_, grain, [&](int64_t begin, int64_t end) {
+    std::vector<int32_t> stack;
+    for (int64_t c = begin; c < end; ++c) {
+      const size_t ci = static_cast<size_t>(c);
+      detail::wolff_clusters(&spins_[ci * static_cast<size_t>(V)], V, neighbours_.data(),
+                             bond_threshold_, chain_rngs_[ci], n * clusters_per_sweep_, stack,
+                             cluster_count_[ci], cluster_spins_[ci]);
+    }
+  });
   sweeps_ += n;
 }
 
@@ -152,10 +158,9 @@ torch::Tensor IsingSampler::state() const {
 
 void IsingSampler::set_state(const torch::Tensor& s) {
   const int64_t L = params_.L, V = params_.volume();
-  const std::string expected = "a (" + std::to_string(chains_) + ", " + std::to_string(L) +
-                               ", " + std::to_string(L) + ") tensor";
-  check_arg(s.defined() && s.dim() == 3 && s.size(0) == chains_ && s.size(1) == L &&
-                s.size(2) == L,
+  const std::string expected = "a (" + std::to_string(chains_) + ", " + std::to_string(L) + ", " +
+                               std::to_string(L) + ") tensor";
+  check_arg(s.defined() && s.dim() == 3 && s.size(0) == chains_ && s.size(1) == L && s.size(2) == L,
             "s.shape", s.defined() ? s.sizes() : c10::IntArrayRef{}, expected);
   auto cpu = s.to(torch::kCPU);
   check_arg(torch::logical_or(cpu == 1, cpu == -1).all().item<bool>(), "s", "(values)",

@@ -53,5 +53,17 @@ void wolff_clusters(int8_t* spins, int64_t V, const int32_t* nb, uint64_t bond_t
   clusters += static_cast<uint64_t>(n);
 }
 
+void wolff_sweep_to_volume(int8_t* spins, int64_t V, const int32_t* nb, uint64_t bond_threshold,
+                           Xoshiro256pp& rng, std::vector<int32_t>& stack, uint64_t& clusters,
+                           uint64_t& flipped) {
+  stack.resize(static_cast<size_t>(V));
+  uint64_t done = 0;
+  while (done < static_cast<uint64_t>(V)) {
+    done += wolff_cluster(spins, V, nb, bond_threshold, rng, stack.data());
+    ++clusters;
+  }
+  flipped += done;
+}
+
 }  // namespace detail
 }  // namespace physgen

@@ -3,14 +3,13 @@
 // standard error of the per-chain means); every comparison is |x - exact| < 4 sigma,
 // with a check that sigma is small enough for the test to have power.
 #include <gtest/gtest.h>
+#include <torch/torch.h>
 
 #include <cmath>
 #include <cstdio>
 #include <functional>
 #include <string>
 #include <vector>
-
-#include <torch/torch.h>
 
 #include "physgen/lattice/ising_exact.h"
 #include "physgen/mcmc/ising.h"
@@ -96,8 +95,8 @@ ChainSums run_chains(IsingSampler& sampler, int64_t thermalize, int64_t measurem
 
 // |estimate - exact| < 4 sigma, sigma < max_rel * |exact|, and a wrong value
 // `decoy` (an exact answer at a nearby temperature, or NAN to skip) would fail.
-void expect_matches(const std::string& what, ChainSums::Estimate est, double exact,
-                    double max_rel, double decoy = NAN) {
+void expect_matches(const std::string& what, ChainSums::Estimate est, double exact, double max_rel,
+                    double decoy = NAN) {
   SCOPED_TRACE(what);
   std::printf("  %-14s %.6f +- %.6f (exact %.6f, %+.1f sigma, rel. sigma %.2g)\n", what.c_str(),
               est.value, est.sigma, exact, (est.value - exact) / est.sigma,
@@ -136,13 +135,13 @@ void check_against_enumeration(const Case& k) {
                  ex.abs_magnetization, 0.01);
   expect_matches("chi", s.estimate([&](const double* m) { return V * m[O::kM2]; }),
                  ex.susceptibility, 0.01);
-  expect_matches("binder",
-                 s.estimate([](const double* m) { return 1 - m[O::kM4] / (3 * m[O::kM2] * m[O::kM2]); }),
+  expect_matches("binder", s.estimate([](const double* m) {
+    return 1 - m[O::kM4] / (3 * m[O::kM2] * m[O::kM2]);
+  }),
                  ex.binder, 0.01);
-  expect_matches("specific heat",
-                 s.estimate([&](const double* m) {
-                   return beta * beta * V * (m[O::kE2] - m[O::kE] * m[O::kE]);
-                 }),
+  expect_matches("specific heat", s.estimate([&](const double* m) {
+    return beta * beta * V * (m[O::kE2] - m[O::kE] * m[O::kE]);
+  }),
                  ex.specific_heat, 0.02);
   if (k.params.h != 0.0) {
     expect_matches("m", s.estimate([](const double* m) { return m[O::kM]; }), ex.magnetization,
@@ -151,17 +150,20 @@ void check_against_enumeration(const Case& k) {
 }
 
 TEST(IsingMcmc, MetropolisMatchesEnumerationL4) {
-  for (double beta : {0.44, 0.3}) check_against_enumeration({"metropolis", {4, beta}, 256, 500, 10000, 1});
+  for (double beta : {0.44, 0.3})
+    check_against_enumeration({"metropolis", {4, beta}, 256, 500, 10000, 1});
   check_against_enumeration({"metropolis", {4, 0.44, 0.1}, 256, 500, 10000, 1});
 }
 
 TEST(IsingMcmc, HeatbathMatchesEnumerationL4) {
-  for (double beta : {0.44, 0.3}) check_against_enumeration({"heatbath", {4, beta}, 256, 500, 10000, 1});
+  for (double beta : {0.44, 0.3})
+    check_against_enumeration({"heatbath", {4, beta}, 256, 500, 10000, 1});
   check_against_enumeration({"heatbath", {4, 0.44, 0.1}, 256, 500, 10000, 1});
 }
 
 TEST(IsingMcmc, WolffMatchesEnumerationL4) {
-  for (double beta : {0.44, 0.3}) check_against_enumeration({"wolff", {4, beta}, 256, 200, 10000, 1});
+  for (double beta : {0.44, 0.3})
+    check_against_enumeration({"wolff", {4, beta}, 256, 200, 10000, 1});
 }
 
 // Lattices too large to enumerate (and with L odd, and rows long enough for the
@@ -182,10 +184,9 @@ TEST(IsingMcmc, AllAlgorithmsMatchKaufmanAtCriticality) {
       using O = ChainSums;
       expect_matches("energy", s.estimate([](const double* m) { return m[O::kE]; }), ex.energy,
                      0.01, decoy.energy);
-      expect_matches("specific heat",
-                     s.estimate([&](const double* m) {
-                       return bc * bc * V * (m[O::kE2] - m[O::kE] * m[O::kE]);
-                     }),
+      expect_matches("specific heat", s.estimate([&](const double* m) {
+        return bc * bc * V * (m[O::kE2] - m[O::kE] * m[O::kE]);
+      }),
                      ex.specific_heat, 0.03);
     }
   }

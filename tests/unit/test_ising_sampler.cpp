@@ -1,7 +1,6 @@
 // IsingSampler: API contract, exact deterministic limits, reproducibility.
-#include <gtest/gtest.h>
-
 #include <ATen/Parallel.h>
+#include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include "physgen/core/check.h"
@@ -26,7 +25,8 @@ TEST(IsingSampler, RejectsInvalidArguments) {
   EXPECT_THROW(s.update(-1), InvalidArgument);
   EXPECT_THROW(s.set_state(torch::ones({3, 8, 8})), InvalidArgument);
   EXPECT_THROW(s.set_state(torch::zeros({4, 8, 8})), InvalidArgument);
-  EXPECT_EQ(IsingSampler::algorithms(), (std::vector<std::string>{"metropolis", "heatbath", "wolff"}));
+  EXPECT_EQ(IsingSampler::algorithms(),
+            (std::vector<std::string>{"metropolis", "heatbath", "wolff"}));
 }
 
 TEST(IsingSampler, StateRoundTripsAndIsHot) {
@@ -78,20 +78,22 @@ TEST(IsingSampler, DeterministicLimits) {
     EXPECT_EQ(cold.info()["acceptance"].get<double>(), 0.0) << algo;
   }
   // Wolff at very low temperature: the cluster is the whole ordered lattice.
-  // The pilot finds clusters of size V, so one cluster per sweep.
   IsingSampler w(IsingParams{L, 30.0}, "wolff", C, 3);
-  EXPECT_EQ(w.clusters_per_sweep(), 1);
+  EXPECT_EQ(w.clusters_per_sweep(), 0);  // calibrating
   w.set_state(up);
   w.update(1);
   EXPECT_TRUE(torch::equal(w.state(), -up));
   EXPECT_DOUBLE_EQ(w.info()["mean_cluster_size"].get<double>(), static_cast<double>(L * L));
+  w.update(IsingSampler::kWolffCalibrationSweeps);  // 19 calibrating + 1 fixed
+  EXPECT_EQ(w.clusters_per_sweep(), 1);
+  EXPECT_TRUE(torch::equal(w.state(), -up));  // 21 whole-lattice flips
   w.set_clusters_per_sweep(3).update(1);
   EXPECT_TRUE(torch::equal(w.state(), up));
   EXPECT_THROW(w.set_clusters_per_sweep(0), InvalidArgument);
   EXPECT_THROW(m0.set_clusters_per_sweep(2), InvalidArgument);
   // Wolff at beta = 0: single-site clusters, V of them per sweep.
   IsingSampler w0(IsingParams{L, 0.0}, "wolff", C, 3);
-  w0.update(2);
+  w0.update(IsingSampler::kWolffCalibrationSweeps + 2);
   EXPECT_EQ(w0.clusters_per_sweep(), L * L);
   EXPECT_DOUBLE_EQ(w0.info()["mean_cluster_size"].get<double>(), 1.0);
   EXPECT_DOUBLE_EQ(w0.info()["flipped_per_sweep"].get<double>(), static_cast<double>(L * L));

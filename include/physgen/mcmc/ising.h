@@ -42,16 +42,20 @@ struct IsingFlipTable;  // multispin flip probabilities (src/mcmc/ising_kernels.
 
 /// C independent Ising chains advanced by one algorithm:
 ///  * "metropolis": checkerboard sweeps (all even sites, then all odd sites), each
-///    site flipped with probability min(1, exp(-beta dH)), dH = 2 s_i (J sum_nn s_j + h);
+///    site flipped with probability min(1, exp(-beta dH)), dH = 2 s_i (J sum_nn s_j + h)
+///    (at beta = 0 this flips every spin every sweep: use heatbath there);
 ///  * "heatbath":   same sweep order, flip probability 1 / (1 + exp(beta dH))
 ///    (the new spin drawn from its conditional distribution);
-///  * "wolff":      single-cluster updates, bond probability 1 - exp(-2 beta J);
-///    one update = clusters_per_sweep() clusters per chain, by default
-///    max(1, round(V / s)) with s the mean cluster size of a short pilot run
-///    (separate random streams, at construction), so ~V spins flip per update.
-///    The count is fixed, not "until the flipped sizes reach V": that stopping
-///    rule depends on the clusters just flipped and biases the state it stops
-///    at (measured at L = 4, beta = 0.3: <e> off by 23%). Requires h = 0 and J >= 0.
+///  * "wolff":      single-cluster updates, bond probability 1 - exp(-2 beta J).
+///    The first kWolffCalibrationSweeps (20) updates after construction are
+///    thermalisation: each flips clusters until >= V spins flipped, and the
+///    second half of them measures the mean cluster size s. After that, every
+///    update is a fixed k = clusters_per_sweep() = max(1, round(V / s)) clusters
+///    per chain (~V flipped spins), an exact pi-invariant kernel. (Stopping each
+///    update once V spins flipped is not: the stopping time depends on the
+///    clusters just flipped and biases the state it stops at; measured at L = 4,
+///    beta = 0.3: <e> off by 23%.) Discard at least the first 20 updates.
+///    Requires h = 0 and J >= 0.
 /// The initial state is random (infinite temperature). State is CPU-only.
 class IsingSampler : public MarkovChain {
  public:
@@ -81,9 +85,13 @@ class IsingSampler : public MarkovChain {
   /// the first update).
   nlohmann::json info() const override;
 
-  /// Wolff: cluster updates per chain in one update (0 for the other algorithms).
+  /// Wolff: updates that run "until V spins flipped" before the cluster count is fixed.
+  static constexpr int64_t kWolffCalibrationSweeps = 20;
+  /// Wolff: cluster updates per chain in one update; 0 while calibrating (and
+  /// for the other algorithms).
   int64_t clusters_per_sweep() const { return clusters_per_sweep_; }
-  /// Wolff: sets the cluster updates per chain in one update (k >= 1).
+  /// Wolff: fixes the cluster updates per chain in one update (k >= 1), ending
+  /// (or skipping) the calibration.
   IsingSampler& set_clusters_per_sweep(int64_t k);
 
   const IsingParams& params() const { return params_; }
@@ -93,7 +101,6 @@ class IsingSampler : public MarkovChain {
 
  private:
   enum class Kind { kMetropolis, kHeatbath, kWolff };
-  int64_t pilot_clusters_per_sweep(uint64_t seed) const;
 
   IsingParams params_;
   std::string algorithm_;
@@ -113,7 +120,8 @@ class IsingSampler : public MarkovChain {
   std::vector<Xoshiro256pp> chain_rngs_;
   std::vector<int32_t> neighbours_;  // 4 per site: +x, -x, +y, -y
   uint64_t bond_threshold_ = 0;      // floor((1 - e^{-2 beta J}) 2^64)
-  int64_t clusters_per_sweep_ = 0;
+  int64_t clusters_per_sweep_ = 0;  // 0: calibrating
+  std::vector<uint64_t> calib_clusters_, calib_spins_;  // per chain, second calibration half
   std::vector<uint64_t> cluster_count_, cluster_spins_;  // per chain
 };
 

@@ -10,6 +10,7 @@
 #include <torch/torch.h>
 
 #include "cli_common.h"
+#include "physgen/core/check.h"
 #include "physgen/core/progress.h"
 #include "physgen/core/rng.h"
 #include "physgen/core/version.h"
@@ -83,7 +84,7 @@ Series correlator_series(const std::string& label, const ObservableTable& t) {
 nlohmann::json run_ising(const DemoFlags& f, const std::filesystem::path& dir) {
   const double beta_c = 0.5 * std::log(1.0 + std::sqrt(2.0));
   const IsingParams p{16, beta_c};
-  const auto samples = static_cast<int64_t>(4000 * f.scale);
+  const auto samples = static_cast<int64_t>(100000 * f.scale);
   std::cout << "\n== 2D Ising, L = 16, beta = beta_c = " << beta_c << " (T_c = 2/ln(1+sqrt 2)) ==\n";
 
   IsingSampler wolff(p, "wolff", 8, f.seed);
@@ -131,7 +132,7 @@ nlohmann::json run_phi4(const DemoFlags& f, const torch::Device& device, const s
   const Phi4Params p{8, -4.0, 8.0};
   std::cout << "\n== 2D phi^4, L = 8, m2 = -4, lambda = 8 ==\n";
   seed_all(f.seed);
-  const auto samples = static_cast<int64_t>(4000 * f.scale);
+  const auto samples = static_cast<int64_t>(100000 * f.scale);
   auto hmc_ptr = make_phi4_hmc(p, 16, HmcOptions().step_size(0.1).n_steps(10).integrator("omelyan"), device,
                                torch::kFloat64, Phi4Start::Cold);
   Hmc& hmc = *hmc_ptr;

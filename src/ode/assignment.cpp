@@ -1,5 +1,6 @@
 #include "physgen/ode/assignment.h"
 
+#include <algorithm>
 #include <limits>
 
 #include <torch/torch.h>
@@ -19,53 +20,145 @@ std::vector<int64_t> linear_sum_assignment(const torch::Tensor& cost) {
             "finite costs");
   const double* a = c.data_ptr<double>();
   const double inf = std::numeric_limits<double>::infinity();
+  auto cost_at = [a, m](int64_t row, int64_t col) { return a[(row - 1) * m + (col - 1)]; };
 
-  // 1-based potentials u (rows), v (columns); column_row[j] = row matched to column j
-  // (0: free); column 0 is the virtual start of every augmenting path.
-  std::vector<double> u(n + 1, 0.0), v(m + 1, 0.0), min_slack(m + 1);
-  std::vector<int64_t> column_row(m + 1, 0), previous(m + 1, 0);
-  std::vector<char> visited(m + 1);
-  for (int64_t row = 1; row <= n; ++row) {
-    column_row[0] = row;
-    int64_t j0 = 0;
-    std::fill(min_slack.begin(), min_slack.end(), inf);
-    std::fill(visited.begin(), visited.end(), 0);
-    // Dijkstra-like growth of the alternating tree until a free column is reached.
-    do {
-      visited[j0] = 1;
-      const int64_t i0 = column_row[j0];
-      double delta = inf;
-      int64_t j1 = 0;
-      const double* a_row = a + (i0 - 1) * m;
-      for (int64_t j = 1; j <= m; ++j) {
-        if (visited[j]) continue;
-        const double reduced = a_row[j - 1] - u[i0] - v[j];
-        if (reduced < min_slack[j]) {
-          min_slack[j] = reduced;
-          previous[j] = j0;
-        }
-        if (min_slack[j] < delta) {
-          delta = min_slack[j];
-          j1 = j;
-        }
+  // 1-based potentials u (rows), v (columns) with c - u - v >= 0 everywhere and = 0 on
+  // matched pairs; column_row[j] = row matched to column j (0: free), row_column likewise.
+  std::vector<double> u(n + 1, 0.0), v(m + 1, 0.0);
+  std::vector<int64_t> column_row(m + 1, 0), row_column(n + 1, 0);
+
+  // Column reduction (square problems): v_j = min_i c_ij, and match each column to its
+  // cheapest row if that row is free. For n < m the dual needs v_j <= 0 with v_j = 0 on
+  // unmatched columns, so v starts at 0 there (and only ever decreases on matched columns).
+  if (n == m) {
+    for (int64_t j = m; j >= 1; --j) {
+      int64_t best = 1;
+      for (int64_t i = 2; i <= n; ++i) {
+        if (cost_at(i, j) < cost_at(best, j)) best = i;
       }
-      for (int64_t j = 0; j <= m; ++j) {
-        if (visited[j]) {
-          u[column_row[j]] += delta;
-          v[j] -= delta;
-        } else {
-          min_slack[j] -= delta;
-        }
+      v[j] = cost_at(best, j);
+      if (row_column[best] == 0) {
+        row_column[best] = j;
+        column_row[j] = best;
       }
-      j0 = j1;
-    } while (column_row[j0] != 0);
-    // Flip the matching along the augmenting path.
-    do {
-      const int64_t j1 = previous[j0];
-      column_row[j0] = column_row[j1];
-      j0 = j1;
-    } while (j0 != 0);
+    }
   }
+
+  // Augmenting row reduction (Jonker-Volgenant): a free row takes its cheapest column
+  // j1 and lowers v_j1 until its second-cheapest column ties, evicting j1's owner.
+  // Two passes, each capped, then the exact shortest-path phase finishes the job.
+  for (int pass = 0; pass < 2; ++pass) {
+    std::vector<int64_t> free_rows;
+    for (int64_t i = 1; i <= n; ++i) {
+      if (row_column[i] == 0) free_rows.push_back(i);
+    }
+    std::vector<int64_t> next_free;
+    size_t current = 0;
+    int64_t budget = 8 * n;
+    while (current < free_rows.size() && budget-- > 0) {
+      const int64_t i = free_rows[current++];
+      double u1 = inf, u2 = inf;
+      int64_t j1 = 0, j2 = 0;
+      for (int64_t j = 1; j <= m; ++j) {
+        const double r = cost_at(i, j) - v[j];
+        if (r < u2) {
+          if (r < u1) {
+            u2 = u1;
+            j2 = j1;
+            u1 = r;
+            j1 = j;
+          } else {
+            u2 = r;
+            j2 = j;
+          }
+        }
+      }
+      int64_t evicted = column_row[j1];
+      const bool strict = j2 != 0 && u1 < u2;
+      if (strict) {
+        v[j1] -= u2 - u1;
+      } else if (evicted != 0 && j2 != 0) {
+        j1 = j2;
+        evicted = column_row[j2];
+      }
+      if (evicted != 0) row_column[evicted] = 0;
+      row_column[i] = j1;
+      column_row[j1] = i;
+      u[i] = cost_at(i, j1) - v[j1];
+      if (evicted != 0) {
+        if (strict) {
+          free_rows[--current] = evicted;
+        } else {
+          next_free.push_back(evicted);
+        }
+      }
+    }
+    if (current >= free_rows.size() && next_free.empty()) break;
+  }
+  // Rows still free start the shortest-path phase with u_i = min_j (c_ij - v_j).
+  for (int64_t i = 1; i <= n; ++i) {
+    if (row_column[i] != 0) continue;
+    double lo = inf;
+    for (int64_t j = 1; j <= m; ++j) lo = std::min(lo, cost_at(i, j) - v[j]);
+    u[i] = lo;
+  }
+
+  // Shortest augmenting paths for the free rows (Dijkstra on reduced costs c - u - v,
+  // one scan of the unvisited columns per step, ties broken towards free columns; the
+  // potentials of the visited rows and columns are updated once the path is found).
+  std::vector<double> path_cost(m + 1);
+  std::vector<int64_t> remaining(m), path_row(m + 1, 0), visited_rows, visited_cols;
+  for (int64_t start = 1; start <= n; ++start) {
+    if (row_column[start] != 0) continue;
+    std::fill(path_cost.begin(), path_cost.end(), inf);
+    for (int64_t j = 0; j < m; ++j) remaining[j] = j + 1;
+    int64_t n_remaining = m;
+    visited_rows.clear();
+    visited_cols.clear();
+    double min_value = 0.0;
+    int64_t i = start, sink = 0;
+    while (sink == 0) {
+      visited_rows.push_back(i);
+      int64_t index = -1;
+      double lowest = inf;
+      for (int64_t it = 0; it < n_remaining; ++it) {
+        const int64_t j = remaining[it];
+        const double r = min_value + cost_at(i, j) - u[i] - v[j];
+        if (r < path_cost[j]) {
+          path_row[j] = i;
+          path_cost[j] = r;
+        }
+        if (path_cost[j] < lowest || (path_cost[j] == lowest && column_row[j] == 0)) {
+          lowest = path_cost[j];
+          index = it;
+        }
+      }
+      min_value = lowest;
+      const int64_t j = remaining[index];
+      visited_cols.push_back(j);
+      remaining[index] = remaining[--n_remaining];
+      if (column_row[j] == 0) {
+        sink = j;
+      } else {
+        i = column_row[j];
+      }
+    }
+    // Potentials: keep c - u - v >= 0 and make the new path's edges tight.
+    u[start] += min_value;
+    for (int64_t r : visited_rows) {
+      if (r != start) u[r] += min_value - path_cost[row_column[r]];
+    }
+    for (int64_t c2 : visited_cols) v[c2] -= min_value - path_cost[c2];
+    // Flip the matching along the path.
+    int64_t j = sink;
+    while (true) {
+      const int64_t r = path_row[j];
+      column_row[j] = r;
+      std::swap(row_column[r], j);
+      if (r == start) break;
+    }
+  }
+
   std::vector<int64_t> assignment(n, -1);
   for (int64_t j = 1; j <= m; ++j) {
     if (column_row[j] != 0) assignment[column_row[j] - 1] = j - 1;

@@ -5,9 +5,10 @@
 //
 //   min over injections pi: rows -> columns of  sum_i C[i, pi(i)],   C (n, m), n <= m,
 //
-// solved by the Hungarian method with row/column potentials and shortest augmenting
-// paths (the Jonker-Volgenant form), O(n^2 m) time, O(n + m) extra memory; about
-// 10 ms for n = m = 256.
+// solved with row/column potentials in the Jonker-Volgenant way: column reduction and
+// augmenting row reduction give a partial matching cheaply, then shortest augmenting
+// paths (the Hungarian method) complete it. O(n^2 m) worst case, O(n + m) extra memory;
+// about 4 ms for the squared distances of n = m = 256 random 2-D points (one core).
 //
 // References: Kuhn, Naval Res. Logist. Q. 2 (1955) 83; Jonker & Volgenant, Computing 38
 // (1987) 325; Tong et al., "Improving and generalizing flow-based generative models with

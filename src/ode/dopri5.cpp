@@ -139,10 +139,10 @@ void integrate_dopri5(const OdeSystem& f, const OdeState& y0, double t0, double 
     double err;
     {
       torch::NoGradGuard no_grad;
-      OdeState zero(y.size());
-      for (size_t i = 0; i < y.size(); ++i) zero[i] = torch::zeros_like(y[i]);
-      OdeState e = state_combine(zero, {hs * e1, hs * e3, hs * e4, hs * e5, hs * e6, hs * e7},
-                                 {&k1, &k3, &k4, &k5, &k6, &k7});
+      OdeState first(k1.size());
+      for (size_t i = 0; i < k1.size(); ++i) first[i] = k1[i] * (hs * e1);
+      OdeState e = state_combine(first, {hs * e3, hs * e4, hs * e5, hs * e6, hs * e7},
+                                 {&k3, &k4, &k5, &k6, &k7});
       // Including k7 in the error also catches a non-finite f(t_new, y_new).
       err = scaled_norm(e, y, y_new, o.rtol(), o.atol());
     }

@@ -40,7 +40,8 @@ struct CNFOptions {
   /// Shape of one sample (non-empty, entries >= 1).
   TORCH_ARG(std::vector<int64_t>, event_shape);
   /// Field network; its dim is overwritten with prod(event_shape). Default: hidden
-  /// {64, 64}, tanh, t concatenated, zero-initialised output layer.
+  /// {64, 64}, tanh, t concatenated, zero-initialised output layer (a TimeMLPOptions you
+  /// pass replaces it whole: set zero_init_output(true) on it to keep that).
   TORCH_ARG(TimeMLPOptions, field) = TimeMLPOptions(1).zero_init_output(true);
   /// Trace estimator in training mode: "hutchinson" (default) | "exact".
   TORCH_ARG(std::string, trace) = "hutchinson";

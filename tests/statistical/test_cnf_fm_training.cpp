@@ -26,7 +26,7 @@ constexpr double kBound = 2.35;
 // upper arc (cos a, sin a), lower arc (1 - cos a, 1/2 - sin a), a ~ U[0, pi], plus
 // N(0, noise^2) per coordinate; then x -> ((x - 0.5) / 0.87, (y - 0.25) / 0.5).
 torch::Tensor two_moons(int64_t n, double noise = 0.1) {
-  auto a = torch::rand({n}, torch::kFloat64) * M_PI;
+  auto a = torch::rand({n}, torch::kFloat64) * 3.14159265358979323846;
   auto upper = torch::rand({n}, torch::kFloat64) < 0.5;
   auto x = torch::where(upper, torch::cos(a), 1.0 - torch::cos(a));
   auto y = torch::where(upper, torch::sin(a), 0.5 - torch::sin(a));

@@ -13,6 +13,7 @@
 // encoding); Ho et al., "Denoising diffusion probabilistic models", arXiv:2006.11239.
 #include <cstdint>
 
+#include <torch/arg.h>
 #include <torch/nn/cloneable.h>
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>

@@ -79,7 +79,7 @@ int64_t event_shape_numel(const std::vector<int64_t>& shape) {
 }
 
 torch::Tensor standard_normal_log_prob(const torch::Tensor& z) {
-  const double log_2pi = std::log(2.0 * M_PI);
+  const double log_2pi = std::log(2.0 * 3.14159265358979323846);
   auto flat = z.reshape({z.size(0), -1});
   return -0.5 * flat.square().sum(1) - 0.5 * static_cast<double>(flat.size(1)) * log_2pi;
 }

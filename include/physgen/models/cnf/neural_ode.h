@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <vector>
 
+#include <torch/arg.h>
 #include <torch/nn/cloneable.h>
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>

@@ -70,6 +70,13 @@ std::vector<double> to_vector(const torch::Tensor& t) {
   return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
 }
 
+/// One configuration from each of the first `n` chains of a chain-major ensemble.
+torch::Tensor one_per_chain(const torch::Tensor& ens, int64_t chains, int64_t n) {
+  const int64_t per_chain = ens.size(0) / chains;
+  n = std::min(n, chains);
+  return ens.index_select(0, torch::arange(n, torch::kLong) * per_chain + (per_chain - 1));
+}
+
 Series correlator_series(const std::string& label, const ObservableTable& t) {
   const auto& g = t.array("G");
   Series s{label, {}, {}, {}};
@@ -111,7 +118,7 @@ nlohmann::json run_ising(const DemoFlags& f, const std::filesystem::path& dir) {
                      {{"wolff", &tw}, {"metropolis", &tm}}, ex);
   std::cout << "exact: Kaufman's finite-L torus partition function (energy, specific heat)\n";
 
-  write_field_grid_png((dir / "ising_samples.png").string(), ens_w.index({torch::indexing::Slice(0, 8)}), 4, 8);
+  write_field_grid_png((dir / "ising_samples.png").string(), one_per_chain(ens_w, wolff.chains(), 8), 4, 8);
   if (gnuplot_available()) {
     auto m = ens_w.to(torch::kFloat64).mean({1, 2});
     plot_histogram((dir / "ising_magnetization.png").string(), "2D Ising L=16 at T_c: magnetization per site",
@@ -158,7 +165,7 @@ nlohmann::json run_phi4(const DemoFlags& f, const torch::Device& device, const s
                      {{"hmc", &th}, {"metropolis", &tm}}, {});
   std::cout << "(no closed form at lambda > 0: HMC and local Metropolis are independent checks)\n";
 
-  write_field_grid_png((dir / "phi4_samples.png").string(), ens_h.index({torch::indexing::Slice(0, 8)}), 4, 16);
+  write_field_grid_png((dir / "phi4_samples.png").string(), one_per_chain(ens_h, hmc.chains(), 8), 4, 16);
   if (gnuplot_available()) {
     auto m = ens_h.to(torch::kFloat64).mean({1, 2});
     plot_histogram((dir / "phi4_magnetization.png").string(),

@@ -222,7 +222,7 @@ CheckpointInfo load_checkpoint(const std::string& path, torch::nn::Module& model
   std::vector<InputArchive> opt_archives(optimizers.size());
   for (size_t i = 0; i < optimizers.size(); ++i) {
     if (!a.try_read(optimizer_key(i), opt_archives[i])) {
-      throw IoError(path + ": checkpoint has no state for optimizer " + std::to_string(i) +
+      throw IoError(path + ": checkpoint has no optimizer state for optimizer " + std::to_string(i) +
                     " (it was saved without it, or from a model with fewer optimizers)");
     }
   }

@@ -41,15 +41,27 @@ AffineCouplingImpl::AffineCouplingImpl(AffineCouplingOptions options_)
 
 void AffineCouplingImpl::reset() {
   mask_ = register_buffer("mask", options.mask().to(torch::kFloat32).clone());
+  active_ = torch::Tensor();
   conditioner_ = register_module(
       "conditioner",
       Conditioner(event_shape_, 2, options.context_features(), options.conditioner()));
 }
 
+const torch::Tensor& AffineCouplingImpl::active_mask() {
+  // The key covers to(dtype/device), set_data and in-place writes (torch::load).
+  const auto key = std::make_tuple(mask_.data_ptr(), mask_._version(), mask_.scalar_type());
+  if (!active_.defined() || key != active_key_ || active_.device() != mask_.device()) {
+    torch::NoGradGuard no_grad;
+    active_ = 1 - mask_;
+    active_key_ = key;
+  }
+  return active_;
+}
+
 std::pair<torch::Tensor, torch::Tensor> AffineCouplingImpl::scale_and_shift(
     const torch::Tensor& x, const torch::Tensor& context) {
   const int64_t B = x.size(0);
-  auto active = 1 - mask_;
+  const auto& active = active_mask();
   auto outs = detail::conditioner_outputs(*conditioner_, x * mask_, context,
                                           options.z2_equivariant());
   torch::Tensor s_raw = outs.first.select(2, 0), t_raw = outs.first.select(2, 1);

@@ -20,6 +20,7 @@
 // References: Dinh, Sohl-Dickstein, Bengio, "Density estimation using Real NVP", ICLR 2017,
 // arXiv:1605.08803; Albergo, Kanwar, Shanahan, PRD 100, 034515 (2019), arXiv:1904.12072.
 #include <cstdint>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -65,8 +66,11 @@ class AffineCouplingImpl : public torch::nn::Cloneable<AffineCouplingImpl>, publ
   /// (s, t), each (B, *event), zero on the conditioning entries.
   std::pair<torch::Tensor, torch::Tensor> scale_and_shift(const torch::Tensor& x,
                                                           const torch::Tensor& context);
+  /// 1 - mask, cached (recomputed when the mask's dtype or device changes).
+  const torch::Tensor& active_mask();
   std::vector<int64_t> event_shape_;
-  torch::Tensor mask_;
+  torch::Tensor mask_, active_;
+  std::tuple<void*, uint32_t, c10::ScalarType> active_key_{nullptr, 0, c10::ScalarType::Undefined};
   Conditioner conditioner_{nullptr};
 };
 TORCH_MODULE(AffineCoupling);

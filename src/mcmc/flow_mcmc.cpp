@@ -1,0 +1,183 @@
+#include "physgen/mcmc/flow_mcmc.h"
+
+#include <cmath>
+#include <limits>
+
+#include <torch/torch.h>
+
+#include "physgen/core/check.h"
+
+namespace physgen {
+
+namespace {
+torch::Tensor as_double_vector(const torch::Tensor& t, const std::string& name) {
+  check_arg(t.defined() && t.dim() == 1 && t.numel() >= 1, name + ".sizes()",
+            t.defined() ? detail::to_display(t.sizes()) : std::string("undefined"),
+            "a non-empty vector (N)");
+  return t.detach().to(torch::kCPU, torch::kFloat64).contiguous();
+}
+}  // namespace
+
+double importance_ess(const torch::Tensor& log_weights) {
+  auto lw = as_double_vector(log_weights, "log_weights");
+  const double n = static_cast<double>(lw.numel());
+  // (sum w)^2 / (N sum w^2) = exp(2 lse(lw) - lse(2 lw)) / N.
+  const double a = torch::logsumexp(lw, 0).item<double>();
+  const double b = torch::logsumexp(2 * lw, 0).item<double>();
+  if (!std::isfinite(a) || !std::isfinite(b)) return 0.0;
+  return std::exp(2 * a - b) / n;
+}
+
+double log_mean_exp(const torch::Tensor& log_weights) {
+  auto lw = as_double_vector(log_weights, "log_weights");
+  return torch::logsumexp(lw, 0).item<double>() - std::log(static_cast<double>(lw.numel()));
+}
+
+WeightedEstimate reweighted_mean(const torch::Tensor& values, const torch::Tensor& log_weights) {
+  auto lw = as_double_vector(log_weights, "log_weights");
+  auto v = as_double_vector(values, "values");
+  check_arg(v.numel() == lw.numel(), "values.numel()", v.numel(),
+            "as many values as log-weights (" + std::to_string(lw.numel()) + ")");
+  auto wn = torch::softmax(lw, 0);
+  WeightedEstimate e;
+  e.mean = (wn * v).sum().item<double>();
+  e.error = std::sqrt((wn.square() * (v - e.mean).square()).sum().item<double>());
+  return e;
+}
+
+ImportanceSample importance_sample(LikelihoodModel& model, const Target& target, int64_t n,
+                                   int64_t batch_size) {
+  check_arg(n >= 1, "n", n, "an integer >= 1");
+  check_arg(batch_size >= 1, "batch_size", batch_size, "an integer >= 1");
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> xs, lws;
+  for (int64_t done = 0; done < n; done += batch_size) {
+    const int64_t b = std::min(batch_size, n - done);
+    auto r = model.sample_and_log_prob(b);
+    lws.push_back((-target.action(r.first) - r.second).to(torch::kCPU, torch::kFloat64));
+    xs.push_back(r.first);
+  }
+  ImportanceSample s;
+  s.samples = torch::cat(xs, 0);
+  s.log_weights = torch::cat(lws, 0);
+  s.ess = importance_ess(s.log_weights);
+  s.log_z = log_mean_exp(s.log_weights);
+  return s;
+}
+
+FlowMetropolis::FlowMetropolis(std::shared_ptr<LikelihoodModel> model, TargetPtr target,
+                               FlowMCMCOptions options)
+    : model_(std::move(model)),
+      target_(std::move(target)),
+      options_(options),
+      rng_(options.seed(), 0xf10ULL) {
+  check_arg(model_ != nullptr, "model", "null", "a likelihood model");
+  check_arg(target_ != nullptr, "target", "null", "a target");
+  check_arg(options_.batch_size() >= 1, "batch_size", options_.batch_size(), "an integer >= 1");
+  check_arg(model_->event_shape() == target_->event_shape(), "model.event_shape()",
+            detail::to_display(c10::IntArrayRef(model_->event_shape())),
+            "the target's event shape " +
+                detail::to_display(c10::IntArrayRef(target_->event_shape())));
+}
+
+void FlowMetropolis::refill() {
+  torch::NoGradGuard no_grad;
+  auto r = model_->sample_and_log_prob(options_.batch_size());
+  auto lw = (-target_->action(r.first) - r.second).to(torch::kCPU, torch::kFloat64).contiguous();
+  buffer_ = r.first;
+  buffer_logw_.assign(lw.data_ptr<double>(), lw.data_ptr<double>() + lw.numel());
+  pos_ = 0;
+}
+
+void FlowMetropolis::advance(int64_t n, std::vector<int64_t>* held, std::vector<uint8_t>* acc) {
+  const int64_t end = std::min<int64_t>(static_cast<int64_t>(buffer_logw_.size()), pos_ + n);
+  int64_t cur = -1;
+  for (; pos_ < end; ++pos_) {
+    const double lw = buffer_logw_[static_cast<size_t>(pos_)];
+    bool accept;
+    if (!current_.defined() && cur < 0) {
+      accept = true;  // the chain starts from the first proposal
+    } else {
+      const double diff = lw - current_logw_;
+      accept = diff >= 0 || rng_.uniform() < std::exp(diff);
+    }
+    if (accept) {
+      cur = pos_;
+      current_logw_ = lw;
+      ++accepted_;
+    }
+    ++steps_;
+    if (held) held->push_back(cur);
+    if (acc) acc->push_back(accept ? 1 : 0);
+  }
+  if (cur >= 0) current_ = buffer_.narrow(0, cur, 1).clone();
+}
+
+FlowMCMCResult FlowMetropolis::run(int64_t n) {
+  check_arg(n >= 1, "n", n, "an integer >= 1");
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> pieces;
+  std::vector<uint8_t> acc_all;
+  std::vector<double> logw_all, proposal_logw;
+  acc_all.reserve(static_cast<size_t>(n));
+  logw_all.reserve(static_cast<size_t>(n));
+  int64_t done = 0;
+  while (done < n) {
+    if (pos_ >= static_cast<int64_t>(buffer_logw_.size())) refill();
+    const int64_t start = pos_;
+    const torch::Tensor before = current_;
+    const double before_logw = current_logw_;
+    std::vector<int64_t> held;
+    advance(n - done, &held, &acc_all);
+    proposal_logw.insert(proposal_logw.end(), buffer_logw_.begin() + start,
+                         buffer_logw_.begin() + pos_);
+    // Rows: index 0 = the state before this segment, 1 + i = proposal i of the buffer.
+    std::vector<int64_t> rows;
+    rows.reserve(held.size());
+    for (auto h : held) {
+      rows.push_back(h + 1);
+      logw_all.push_back(h >= 0 ? buffer_logw_[static_cast<size_t>(h)] : before_logw);
+    }
+    auto source = before.defined() ? torch::cat({before, buffer_}, 0)
+                                   : torch::cat({buffer_.narrow(0, 0, 1), buffer_}, 0);
+    auto idx = torch::tensor(rows, torch::kLong).to(buffer_.device());
+    pieces.push_back(source.index_select(0, idx));
+    done += static_cast<int64_t>(held.size());
+  }
+  FlowMCMCResult r;
+  r.chain = torch::cat(pieces, 0);
+  r.accepted = torch::tensor(std::vector<int64_t>(acc_all.begin(), acc_all.end())).to(torch::kBool);
+  r.log_weights = torch::tensor(logw_all, torch::kFloat64);
+  r.acceptance = r.accepted.to(torch::kFloat64).mean().item<double>();
+  r.proposal_ess = importance_ess(torch::tensor(proposal_logw, torch::kFloat64));
+  return r;
+}
+
+void FlowMetropolis::update(int64_t n) {
+  check_arg(n >= 0, "n", n, "an integer >= 0");
+  torch::NoGradGuard no_grad;
+  while (n > 0) {
+    if (pos_ >= static_cast<int64_t>(buffer_logw_.size())) refill();
+    const int64_t before = steps_;
+    advance(n, nullptr, nullptr);
+    n -= steps_ - before;
+  }
+}
+
+nlohmann::json FlowMetropolis::info() const {
+  return {{"algorithm", "flow_mh"},
+          {"batch_size", options_.batch_size()},
+          {"steps", steps_},
+          {"acceptance", acceptance()}};
+}
+
+FlowMCMCResult flow_mcmc(LikelihoodModel& model, const Target& target, int64_t n_steps,
+                         const FlowMCMCOptions& options) {
+  // Non-owning handles: the chain lives only inside this call.
+  std::shared_ptr<LikelihoodModel> m(&model, [](LikelihoodModel*) {});
+  TargetPtr t(&target, [](const Target*) {});
+  FlowMetropolis chain(m, t, options);
+  return chain.run(n_steps);
+}
+
+}  // namespace physgen

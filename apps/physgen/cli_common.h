@@ -31,5 +31,7 @@ void print_json(const nlohmann::json& j);
 void register_simulate(CLI::App& app);
 void register_measure(CLI::App& app);
 void register_demo(CLI::App& app);
+void register_train(CLI::App& app);
+void register_sample(CLI::App& app);
 
 }  // namespace physgen::cli

@@ -172,7 +172,7 @@ void Trainer::set_lr(double lr) {
 }
 
 void Trainer::save(const std::string& path) const {
-  nlohmann::json meta{{"model_options", task_.options()},
+  nlohmann::json meta{{"options", task_.options()},
                       {"trainer_options", options_.to_json()},
                       {"optimizer_groups", group_names_}};
   std::vector<const torch::optim::Optimizer*> opts;

@@ -1,0 +1,42 @@
+#pragma once
+// ModelTask: trains any Model of the zoo with the shared Trainer.
+//
+// Objectives (DESIGN.md, "Contracts"):
+//   forward-kl  L = -(1/B) sum_b log q(x_b),  x_b from the data (maximum likelihood)
+//   reverse-kl  L = (1/B) sum_b [log q(x_b) + S(x_b)],  x_b ~ q  (KL(q||p) - log Z)
+//   native      the family's own loss (flow matching, diffusion, ...)
+// Diagnostics: "nll" (forward), "kl" and "ess" (reverse: the ESS fraction of the
+// batch's importance weights p/q, the quality a flow MCMC will see).
+#include <string>
+
+#include "physgen/lattice/target.h"
+#include "physgen/models/zoo.h"
+#include "physgen/train/trainer.h"
+
+namespace physgen {
+
+class ModelTask : public TrainingTask {
+ public:
+  /// `target` is required for reverse-kl; `batch_size` is the number of model
+  /// samples per reverse-KL step. Throws InvalidArgument for a bad combination.
+  ModelTask(Model model, std::string objective, TargetPtr target = nullptr, int64_t batch_size = 64);
+
+  torch::nn::Module& module() override { return *model_.module; }
+  torch::Tensor loss(const torch::Tensor& batch, Diagnostics& diag) override;
+  nlohmann::json options() const override { return model_.spec.to_json(); }
+
+  const Model& model() const { return model_; }
+  const std::string& objective() const { return objective_; }
+  /// True when the objective draws its own samples (no data needed).
+  bool data_free() const { return objective_ == "reverse-kl"; }
+
+  static std::vector<std::string> objectives();
+
+ private:
+  Model model_;
+  std::string objective_;
+  TargetPtr target_;
+  int64_t batch_size_;
+};
+
+}  // namespace physgen

@@ -233,13 +233,14 @@ void PeriodicConvNetImpl::reset() {
   for (size_t i = 0; i < outs.size(); ++i) {
     layers_.push_back(register_module(
         "conv" + std::to_string(i),
-        PeriodicConv2d(PeriodicConv2dOptions(in, outs[i], options.kernel_size()))));
+        PeriodicConv2d(
+            PeriodicConv2dOptions(in, outs[i], options.kernel_size()).bias(options.bias()))));
     in = outs[i];
   }
   if (options.zero_init_last()) {
     torch::NoGradGuard no_grad;
     layers_.back()->weight.zero_();
-    layers_.back()->bias.zero_();
+    if (options.bias()) layers_.back()->bias.zero_();
   }
   index_ = torch::Tensor();
   index_h_ = index_w_ = -1;

@@ -20,13 +20,13 @@ void MLPImpl::reset() {
   outs.push_back(options.out_features());
   for (size_t i = 0; i < outs.size(); ++i) {
     layers_.push_back(register_module("linear" + std::to_string(i),
-                                      torch::nn::Linear(torch::nn::LinearOptions(in, outs[i]))));
+                                      torch::nn::Linear(torch::nn::LinearOptions(in, outs[i]).bias(options.bias()))));
     in = outs[i];
   }
   if (options.zero_init_last()) {
     torch::NoGradGuard no_grad;
     layers_.back()->weight.zero_();
-    layers_.back()->bias.zero_();
+    if (options.bias()) layers_.back()->bias.zero_();
   }
 }
 

@@ -93,6 +93,30 @@ struct AffineLatticeZ2 {
         .ptr();
   }
 };
+struct AffineLatticeOddZ2 {
+  static constexpr int64_t C = 0;
+  static constexpr bool kZ2 = true;
+  static std::vector<int64_t> shape() { return {4, 4}; }
+  static BijectorPtr make() {
+    return AffineCoupling(AffineCouplingOptions(checkerboard_mask(4, 4, 1))
+                              .conditioner(conv({4, 4}).activation(Activation::kTanh))
+                              .z2_equivariant(true)
+                              .z2_method(Z2Method::kOddNetwork))
+        .ptr();
+  }
+};
+struct AffineVectorOddZ2 {
+  static constexpr int64_t C = 0;
+  static constexpr bool kZ2 = true;
+  static std::vector<int64_t> shape() { return {5}; }
+  static BijectorPtr make() {
+    return AffineCoupling(AffineCouplingOptions(vector_mask(5, VectorMask::kAlternating))
+                              .conditioner(mlp({16}).activation(Activation::kTanh))
+                              .z2_equivariant(true)
+                              .z2_method(Z2Method::kOddNetwork))
+        .ptr();
+  }
+};
 struct MAF {
   static constexpr int64_t C = 0;
   static constexpr bool kZ2 = false;
@@ -179,6 +203,20 @@ struct FlowRealNVPLatticeZ2Context {
   static std::vector<int64_t> shape() { return {4, 4}; }
   static BijectorPtr make() { return make_realnvp_lattice(4, 3, {4}, 3, true, C).ptr(); }
 };
+struct FlowRealNVPLatticeOddZ2 {
+  static constexpr int64_t C = 0;
+  static constexpr bool kZ2 = true;
+  static std::vector<int64_t> shape() { return {4, 4}; }
+  static BijectorPtr make() {
+    return make_flow(FlowOptions("affine", {4, 4})
+                         .n_layers(3)
+                         .hidden({4, 4})
+                         .activation("tanh")
+                         .z2_equivariant(true)
+                         .z2_method("odd"))
+        .ptr();
+  }
+};
 struct FlowRealNVPVectorGaussianBase {
   static constexpr int64_t C = 2;
   static constexpr bool kZ2 = false;
@@ -253,10 +291,11 @@ class FlowContract : public ::testing::Test {
 };
 
 using Cases = ::testing::Types<AffineVector, AffineVectorContext, AffineVectorZ2, AffineLattice,
-                               AffineLatticeContext, AffineLatticeZ2, MAF, MAFContextReversed,
+                               AffineLatticeContext, AffineLatticeZ2, AffineLatticeOddZ2,
+                               AffineVectorOddZ2, MAF, MAFContextReversed,
                                IAF, MAFZ2, SplineVector, SplineVectorContext, SplineLatticeZ2,
                                FlowRealNVPLattice, FlowRealNVPLatticeZ2Context,
-                               FlowRealNVPVectorGaussianBase, FlowMAF, FlowIAFZ2,
+                               FlowRealNVPLatticeOddZ2, FlowRealNVPVectorGaussianBase, FlowMAF, FlowIAFZ2,
                                FlowSplineVector, FlowSplineLattice>;
 
 class CaseNames {
@@ -265,10 +304,10 @@ class CaseNames {
   static std::string GetName(int i) {
     static const char* names[] = {"AffineVector", "AffineVectorContext", "AffineVectorZ2",
                                   "AffineLattice", "AffineLatticeContext", "AffineLatticeZ2",
-                                  "MAF", "MAFContextReversed", "IAF", "MAFZ2", "SplineVector",
+                                  "AffineLatticeOddZ2", "AffineVectorOddZ2", "MAF", "MAFContextReversed", "IAF", "MAFZ2", "SplineVector",
                                   "SplineVectorContext", "SplineLatticeZ2",
                                   "FlowRealNVPLattice", "FlowRealNVPLatticeZ2Context",
-                                  "FlowRealNVPVectorGaussianBase", "FlowMAF", "FlowIAFZ2",
+                                  "FlowRealNVPLatticeOddZ2", "FlowRealNVPVectorGaussianBase", "FlowMAF", "FlowIAFZ2",
                                   "FlowSplineVector", "FlowSplineLattice"};
     return names[i];
   }

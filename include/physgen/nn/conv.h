@@ -85,6 +85,9 @@ struct PeriodicConvNetOptions {
   TORCH_ARG(Activation, activation) = Activation::kLeakyReLU;
   /// Zero the last layer's weight and bias at reset() (the net outputs 0). Default false.
   TORCH_ARG(bool, zero_init_last) = false;
+  /// Biases in every layer. Without them (and with an odd activation such as tanh) the
+  /// network is odd: f(-x) = -f(x). Default true.
+  TORCH_ARG(bool, bias) = true;
 };
 
 /// Stack of periodic convolutions with activations in between; parameters

@@ -30,6 +30,9 @@ struct MLPOptions {
   TORCH_ARG(Activation, activation) = Activation::kReLU;
   /// Zero the last layer's weight and bias at reset(). Default: false.
   TORCH_ARG(bool, zero_init_last) = false;
+  /// Biases in every layer. Without them (and with an odd activation such as tanh) the
+  /// network is odd: f(-x) = -f(x). Default: true.
+  TORCH_ARG(bool, bias) = true;
 };
 
 /// Fully connected network; parameters "linear0.weight", "linear0.bias", ... (last = "linear<n_hidden>").

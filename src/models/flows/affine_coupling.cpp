@@ -42,9 +42,11 @@ AffineCouplingImpl::AffineCouplingImpl(AffineCouplingOptions options_)
 void AffineCouplingImpl::reset() {
   mask_ = register_buffer("mask", options.mask().to(torch::kFloat32).clone());
   active_ = torch::Tensor();
+  const bool odd = options.z2_equivariant() && options.z2_method() == Z2Method::kOddNetwork;
+  // Parity heads: output 0 (s) even, output 1 (t) odd.
   conditioner_ = register_module(
-      "conditioner",
-      Conditioner(event_shape_, 2, options.context_features(), options.conditioner()));
+      "conditioner", Conditioner(event_shape_, 2, options.context_features(),
+                                 options.conditioner(), odd ? 1 : -1));
 }
 
 const torch::Tensor& AffineCouplingImpl::active_mask() {
@@ -62,8 +64,9 @@ std::pair<torch::Tensor, torch::Tensor> AffineCouplingImpl::scale_and_shift(
     const torch::Tensor& x, const torch::Tensor& context) {
   const int64_t B = x.size(0);
   const auto& active = active_mask();
-  auto outs = detail::conditioner_outputs(*conditioner_, x * mask_, context,
-                                          options.z2_equivariant());
+  auto outs = detail::conditioner_outputs(
+      *conditioner_, x * mask_, context,
+      options.z2_equivariant() && options.z2_method() == Z2Method::kSymmetrize);
   torch::Tensor s_raw = outs.first.select(2, 0), t_raw = outs.first.select(2, 1);
   if (outs.second.defined()) {
     s_raw = (s_raw + outs.second.select(2, 0)) * 0.5;

@@ -39,6 +39,9 @@ void validate(const FlowOptions& o) {
   check_choice("mask", o.mask(), {"auto", "checkerboard", "halves", "alternating"});
   check_choice("base", o.base(), {"standard_normal", "diagonal_gaussian"});
   activation_from_name(o.activation());
+  const Z2Method z2m = z2_method_from_name(o.z2_method());
+  check_arg(!(o.z2_equivariant() && z2m == Z2Method::kOddNetwork && o.coupling() != "affine"),
+            "z2_method", o.z2_method(), "'symmetrize' for coupling '" + o.coupling() + "'");
   check_arg(!(o.z2_equivariant() && o.base() != "standard_normal"), "base", o.base(),
             "'standard_normal' for a Z2-equivariant flow (the base must be symmetric)");
 }
@@ -105,7 +108,8 @@ Flow build_coupling_flow(const FlowOptions& o, bool spline) {
                                           .conditioner(cond)
                                           .context_features(o.context_features())
                                           .scale_clamp(o.scale_clamp())
-                                          .z2_equivariant(o.z2_equivariant()))
+                                          .z2_equivariant(o.z2_equivariant())
+                                          .z2_method(z2_method_from_name(o.z2_method())))
                            .ptr());
     }
   }
@@ -162,6 +166,7 @@ nlohmann::json flow_options_to_json(const FlowOptions& o) {
                         {"tail_bound", o.tail_bound()},
                         {"context_features", o.context_features()},
                         {"z2_equivariant", o.z2_equivariant()},
+                        {"z2_method", o.z2_method()},
                         {"zero_init_last", o.zero_init_last()},
                         {"base", o.base()}};
 }
@@ -193,6 +198,7 @@ FlowOptions flow_options_from_json(const nlohmann::json& j) {
         .tail_bound(get("tail_bound").get<double>())
         .context_features(get("context_features").get<int64_t>())
         .z2_equivariant(get("z2_equivariant").get<bool>())
+        .z2_method(get("z2_method").get<std::string>())
         .zero_init_last(get("zero_init_last").get<bool>())
         .base(get("base").get<std::string>());
     return o;

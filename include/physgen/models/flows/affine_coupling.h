@@ -14,7 +14,10 @@
 // Z2 equivariance (z2_equivariant = true): the conditioner is evaluated on x_f and -x_f and
 //   s_raw = (n_s(x_f) + n_s(-x_f)) / 2   (even),   t_raw = (n_t(x_f) - n_t(-x_f)) / 2   (odd),
 // so f(-x) = -f(x) and log|det| is even for every parameter value; a symmetric base then
-// gives log q(-x) = log q(x) exactly. The context, if any, is not flipped.
+// gives log q(-x) = log q(x) exactly. The context, if any, is not flipped. Alternatively
+// (z2_method = kOddNetwork) the conditioner itself has an even s-head and an odd t-head on
+// an odd tanh trunk (conditioner.h): the same guarantee in one pass, at some cost in
+// expressiveness (bias-free tanh trunk).
 //
 // Shapes: x (B, *event_shape), event_shape = mask.sizes(); context (B, C).
 // References: Dinh, Sohl-Dickstein, Bengio, "Density estimation using Real NVP", ICLR 2017,
@@ -43,8 +46,12 @@ struct AffineCouplingOptions {
   TORCH_ARG(int64_t, context_features) = 0;
   /// Soft clamp c of the log-scale, s = c tanh(s_raw / c); <= 0 disables. Default 3.
   TORCH_ARG(double, scale_clamp) = 3.0;
-  /// Build f(-x) = -f(x) in by symmetrising the conditioner. Default false.
+  /// Build f(-x) = -f(x) in. Default false.
   TORCH_ARG(bool, z2_equivariant) = false;
+  /// How (with z2_equivariant): kSymmetrize (two conditioner passes, any network and context)
+  /// or kOddNetwork (parity heads on an odd tanh trunk, one pass; see conditioner.h).
+  /// Default kSymmetrize.
+  TORCH_ARG(Z2Method, z2_method) = Z2Method::kSymmetrize;
 };
 
 /// Affine coupling; buffer "mask", child "conditioner".

@@ -8,6 +8,14 @@
 //
 // Output: (B, D, P), D = prod(event_shape), P = outputs per entry (2 for affine: s, t;
 // 3K - 1 for a K-bin spline). The conv network is translation-equivariant on the torus.
+//
+// Parity heads (even_outputs = E >= 0; for Z2-equivariant couplings in one pass): the hidden
+// layers form an odd trunk h(x) (no biases, tanh), and
+//   out[..., :E] = even_head(h * h) (with bias)   -> even in x
+//   out[..., E:] = odd_head(h)      (no bias)     -> odd in x
+// The last entry of `hidden` is the trunk's output width; heads are linear layers (MLP) or
+// periodic convolutions of the same kernel size (conv). No context in this mode (a context
+// input would act as a bias and break the parity).
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -20,6 +28,15 @@
 #include "physgen/nn/mlp.h"
 
 namespace physgen {
+
+/// How a coupling is made Z2-equivariant (f(-x) = -f(x)).
+enum class Z2Method {
+  kSymmetrize,   ///< evaluate the conditioner on x_f and -x_f and (anti)symmetrise: any network, 2x cost
+  kOddNetwork,   ///< parity heads on an odd tanh trunk: one pass, affine couplings only, no context
+};
+
+/// "symmetrize" | "odd" -> Z2Method.
+Z2Method z2_method_from_name(const std::string& name);
 
 /// Which network a conditioner uses.
 enum class ConditionerNetwork {
@@ -47,8 +64,10 @@ struct ConditionerOptions {
 /// The conditioner network; its only child is "net" (an MLP or a PeriodicConvNet).
 class ConditionerImpl : public torch::nn::Cloneable<ConditionerImpl> {
  public:
+  /// even_outputs >= 0 selects the parity heads (see above); -1 a plain network.
   ConditionerImpl(std::vector<int64_t> event_shape, int64_t outputs_per_site,
-                  int64_t context_features, ConditionerOptions options);
+                  int64_t context_features, ConditionerOptions options,
+                  int64_t even_outputs = -1);
   void reset() override;
   /// (B, *event) [, (B, C)] -> (B, D, P).
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& context);
@@ -57,11 +76,16 @@ class ConditionerImpl : public torch::nn::Cloneable<ConditionerImpl> {
   int64_t outputs_per_site;
   int64_t context_features;
   ConditionerOptions options;
+  int64_t even_outputs;
 
  private:
+  torch::Tensor heads_conv(const torch::Tensor& h, int64_t H, int64_t W);
+  torch::Tensor heads_mlp(const torch::Tensor& h, int64_t B);
   int64_t numel_ = 0;
   MLP mlp_{nullptr};
   PeriodicConvNet conv_{nullptr};
+  PeriodicConv2d even_conv_{nullptr}, odd_conv_{nullptr};
+  torch::nn::Linear even_linear_{nullptr}, odd_linear_{nullptr};
 };
 TORCH_MODULE(Conditioner);
 

@@ -51,6 +51,9 @@ struct FlowOptions {
   TORCH_ARG(int64_t, context_features) = 0;
   /// Z2-equivariant layers (f(-z) = -f(z)); needs the standard-normal base. Default false.
   TORCH_ARG(bool, z2_equivariant) = false;
+  /// "symmetrize" (any coupling, 2x conditioner cost) | "odd" (affine only, one pass, needs
+  /// activation "tanh" and no context). Default "symmetrize".
+  TORCH_ARG(std::string, z2_method) = "symmetrize";
   /// Zero-initialise the conditioners' last layers (flow starts at the identity). Default true.
   TORCH_ARG(bool, zero_init_last) = true;
   /// "standard_normal" | "diagonal_gaussian" (learnable mean and log-scale). Default "standard_normal".

@@ -9,41 +9,6 @@
 
 namespace physgen {
 
-namespace {
-torch::Tensor as_double_vector(const torch::Tensor& t, const std::string& name) {
-  check_arg(t.defined() && t.dim() == 1 && t.numel() >= 1, name + ".sizes()",
-            t.defined() ? detail::to_display(t.sizes()) : std::string("undefined"),
-            "a non-empty vector (N)");
-  return t.detach().to(torch::kCPU, torch::kFloat64).contiguous();
-}
-}  // namespace
-
-double importance_ess(const torch::Tensor& log_weights) {
-  auto lw = as_double_vector(log_weights, "log_weights");
-  const double n = static_cast<double>(lw.numel());
-  // (sum w)^2 / (N sum w^2) = exp(2 lse(lw) - lse(2 lw)) / N.
-  const double a = torch::logsumexp(lw, 0).item<double>();
-  const double b = torch::logsumexp(2 * lw, 0).item<double>();
-  if (!std::isfinite(a) || !std::isfinite(b)) return 0.0;
-  return std::exp(2 * a - b) / n;
-}
-
-double log_mean_exp(const torch::Tensor& log_weights) {
-  auto lw = as_double_vector(log_weights, "log_weights");
-  return torch::logsumexp(lw, 0).item<double>() - std::log(static_cast<double>(lw.numel()));
-}
-
-WeightedEstimate reweighted_mean(const torch::Tensor& values, const torch::Tensor& log_weights) {
-  auto lw = as_double_vector(log_weights, "log_weights");
-  auto v = as_double_vector(values, "values");
-  check_arg(v.numel() == lw.numel(), "values.numel()", v.numel(),
-            "as many values as log-weights (" + std::to_string(lw.numel()) + ")");
-  auto wn = torch::softmax(lw, 0);
-  WeightedEstimate e;
-  e.mean = (wn * v).sum().item<double>();
-  e.error = std::sqrt((wn.square() * (v - e.mean).square()).sum().item<double>());
-  return e;
-}
 
 ImportanceSample importance_sample(LikelihoodModel& model, const Target& target, int64_t n,
                                    int64_t batch_size) {
@@ -60,7 +25,7 @@ ImportanceSample importance_sample(LikelihoodModel& model, const Target& target,
   ImportanceSample s;
   s.samples = torch::cat(xs, 0);
   s.log_weights = torch::cat(lws, 0);
-  s.ess = importance_ess(s.log_weights);
+  s.ess = ess(s.log_weights);
   s.log_z = log_mean_exp(s.log_weights);
   return s;
 }
@@ -149,7 +114,7 @@ FlowMCMCResult FlowMetropolis::run(int64_t n) {
   r.accepted = torch::tensor(std::vector<int64_t>(acc_all.begin(), acc_all.end())).to(torch::kBool);
   r.log_weights = torch::tensor(logw_all, torch::kFloat64);
   r.acceptance = r.accepted.to(torch::kFloat64).mean().item<double>();
-  r.proposal_ess = importance_ess(torch::tensor(proposal_logw, torch::kFloat64));
+  r.proposal_ess = ess(torch::tensor(proposal_logw, torch::kFloat64));
   return r;
 }
 

@@ -209,9 +209,9 @@ TEST(Flow, SampleAndLogProbAgreesWithLogProb) {
 }
 
 TEST(Importance, EssAndReweightedMeans) {
-  EXPECT_NEAR(importance_ess(torch::full({10}, 3.0)), 1.0, 1e-12);
+  EXPECT_NEAR(ess(torch::full({10}, 3.0)), 1.0, 1e-12);
   auto lw = torch::tensor({0.0, -1000.0, -1000.0, -1000.0}, torch::kFloat64);
-  EXPECT_NEAR(importance_ess(lw), 0.25, 1e-12);
+  EXPECT_NEAR(ess(lw), 0.25, 1e-12);
   // Weights 1 : 3 on values 0 and 4: mean 3; error^2 = (1/4)^2 9 + (3/4)^2 1 = 18/16.
   auto e = reweighted_mean(torch::tensor({0.0, 4.0}, torch::kFloat64),
                            torch::tensor({0.0, std::log(3.0)}, torch::kFloat64));
@@ -260,6 +260,8 @@ TEST(FlowMCMC, ExactModelAcceptsEverythingAndBookkeepingIsConsistent) {
   EXPECT_EQ(chain.steps(), 600);
   auto held = chain.state().clone();
   auto b = chain.run(50);
-  if (!b.accepted[0].item<bool>()) EXPECT_TRUE(torch::equal(b.chain[0], held[0]));
+  if (!b.accepted[0].item<bool>()) {
+    EXPECT_TRUE(torch::equal(b.chain[0], held[0]));
+  }
   EXPECT_EQ(chain.info()["algorithm"], "flow_mh");
 }

@@ -26,30 +26,15 @@
 #include "physgen/lattice/target.h"
 #include "physgen/mcmc/markov_chain.h"
 #include "physgen/models/generative.h"
+#include "physgen/observables/estimators/reweighting.h"
 
 namespace physgen {
-
-/// ESS fraction (sum w)^2 / (N sum w^2) of importance log-weights (N), computed stably from
-/// logs. (Local helper: the observables estimators may offer the same; this one takes logs.)
-double importance_ess(const torch::Tensor& log_weights);
-
-/// log(mean(exp(log_weights))), computed stably: the importance estimate of log Z.
-double log_mean_exp(const torch::Tensor& log_weights);
-
-/// A self-normalised importance-sampling estimate and its (delta-method) standard error.
-struct WeightedEstimate {
-  double mean = 0;
-  double error = 0;
-};
-
-/// sum w O / sum w for values O (N) and log-weights (N), with the error above.
-WeightedEstimate reweighted_mean(const torch::Tensor& values, const torch::Tensor& log_weights);
 
 /// Draws from q with their importance weights for the target.
 struct ImportanceSample {
   torch::Tensor samples;      ///< (N, *event), the model's dtype and device
   torch::Tensor log_weights;  ///< (N) float64 CPU, -S - log q
-  double ess = 0;             ///< importance_ess(log_weights)
+  double ess = 0;             ///< ess(log_weights)
   double log_z = 0;           ///< log_mean_exp(log_weights)
 };
 

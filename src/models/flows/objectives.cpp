@@ -37,7 +37,7 @@ ReverseKLResult reverse_kl(LikelihoodModel& model, const Target& target, int64_t
     torch::NoGradGuard no_grad;
     r.log_weights = (-action - xs.second).detach().to(torch::kCPU, torch::kFloat64);
     r.kl_up_to_log_z = -r.log_weights.mean().item<double>();
-    r.ess = importance_ess(r.log_weights);
+    r.ess = ess(r.log_weights);
     r.log_z = log_mean_exp(r.log_weights);
     r.samples = xs.first.detach();
   }

@@ -50,4 +50,12 @@ Estimate reweighted_mean(const torch::Tensor& values, const torch::Tensor& log_w
   return Estimate{mean, std::sqrt(var), 0.5, 0.0};
 }
 
+double log_mean_exp(const torch::Tensor& log_weights) {
+  check_arg(log_weights.defined() && log_weights.dim() == 1 && log_weights.numel() >= 1, "log_weights",
+            log_weights.defined() ? detail::shape_string(log_weights) : std::string("undefined"),
+            "a non-empty vector (N)");
+  auto lw = log_weights.detach().to(torch::kCPU, torch::kFloat64);
+  return torch::logsumexp(lw, 0).item<double>() - std::log(static_cast<double>(lw.numel()));
+}
+
 }  // namespace physgen

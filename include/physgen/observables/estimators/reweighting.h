@@ -32,4 +32,8 @@ double ess(const std::vector<double>& log_weights);
 /// (delta method for independent draws; tau_int = 0.5, tau_int_error = 0).
 Estimate reweighted_mean(const torch::Tensor& values, const torch::Tensor& log_weights);
 
+/// log(mean(exp(log_weights))) for log-weights (N), computed stably (log-sum-exp):
+/// the importance-sampling estimate of log(Z_p / Z_q).
+double log_mean_exp(const torch::Tensor& log_weights);
+
 }  // namespace physgen

@@ -44,14 +44,17 @@ struct Gaussian {
 /// Largest |z| over the mean entries and the upper-triangle covariance entries of `x` (n, d)
 /// against (mu, cov), with the Gaussian standard errors sqrt(cov_ii / n) and
 /// sqrt((cov_ii cov_jj + cov_ij^2) / n). Prints the z-scores under `label`.
+/// `n_eff` > 0 replaces the sample count in the standard errors.
 inline double moment_max_z(const torch::Tensor& samples, const torch::Tensor& mu,
-                           const torch::Tensor& cov, const std::string& label) {
+                           const torch::Tensor& cov, const std::string& label,
+                           double n_eff = 0.0) {
   auto x = samples.to(torch::kFloat64).reshape({samples.size(0), -1});
-  const double n = static_cast<double>(x.size(0));
+  const double n_samples = static_cast<double>(x.size(0));
+  const double n = n_eff > 0 ? n_eff : n_samples;
   const int64_t d = x.size(1);
   auto m = x.mean(0);
   auto xc = x - m;
-  auto c = xc.t().matmul(xc) / (n - 1.0);
+  auto c = xc.t().matmul(xc) / (n_samples - 1.0);
   double worst = 0.0;
   std::string line = label + ": z(mean)";
   for (int64_t i = 0; i < d; ++i) {
@@ -73,6 +76,14 @@ inline double moment_max_z(const torch::Tensor& samples, const torch::Tensor& mu
   }
   std::printf("%s\n", line.c_str());
   return worst;
+}
+
+/// Mean (d) and covariance (d, d) of the rows of x (n, d), float64.
+inline std::pair<torch::Tensor, torch::Tensor> sample_moments(const torch::Tensor& x) {
+  auto xf = x.to(torch::kFloat64).reshape({x.size(0), -1});
+  auto m = xf.mean(0);
+  auto xc = xf - m;
+  return {m, xc.t().matmul(xc) / static_cast<double>(xf.size(0) - 1)};
 }
 
 /// Test data used throughout: mu = (0.5, -0.3), cov = [[1, 0.4], [0.4, 0.5]].

@@ -25,6 +25,8 @@ TimeMLPImpl::TimeMLPImpl(const TimeMLPOptions& options_) : options(options_) {
   for (int64_t h : options.hidden()) check_arg(h >= 1, "hidden", h, "widths >= 1");
   check_choice("activation", options.activation(), time_mlp_activations());
   check_choice("time_conditioning", options.time_conditioning(), {"concat", "sinusoidal"});
+  check_arg(options.condition_dim() >= 0, "condition_dim", options.condition_dim(),
+            "an integer >= 0");
   reset();
 }
 
@@ -34,7 +36,8 @@ void TimeMLPImpl::reset() {
                                      .min_frequency(options.min_frequency())
                                      .max_frequency(options.max_frequency())));
   const int64_t tdim =
-      options.time_conditioning() == "concat" ? 1 : options.time_embedding_dim();
+      (options.time_conditioning() == "concat" ? 1 : options.time_embedding_dim()) +
+      options.condition_dim();
   layers = register_module("layers", torch::nn::ModuleList());
   int64_t in = options.dim();
   for (int64_t h : options.hidden()) {
@@ -59,7 +62,23 @@ torch::Tensor TimeMLPImpl::time_features(const torch::Tensor& t, const torch::Te
 }
 
 torch::Tensor TimeMLPImpl::forward(const torch::Tensor& t, const torch::Tensor& x) {
+  return forward(t, x, torch::Tensor());
+}
+
+torch::Tensor TimeMLPImpl::forward(const torch::Tensor& t, const torch::Tensor& x,
+                                   const torch::Tensor& c) {
   auto tau = time_features(t, x);
+  const int64_t k = options.condition_dim();
+  if (k > 0) {
+    check_arg(c.defined() && c.dim() == 2 && c.size(1) == k &&
+                  (c.size(0) == x.size(0) || c.size(0) == 1),
+              "c.shape", c.defined() ? c10::str(c.sizes()) : std::string("undefined"),
+              "(n, " + std::to_string(k) + ") or (1, " + std::to_string(k) + ")");
+    tau = torch::cat({tau, c.to(tau.scalar_type()).expand({x.size(0), k})}, 1);
+  } else {
+    check_arg(!c.defined() || c.numel() == 0, "c.shape", c10::str(c.sizes()),
+              "no condition (condition_dim = 0)");
+  }
   auto h = x;
   const size_t n_layers = layers->size();
   for (size_t i = 0; i < n_layers; ++i) {

@@ -6,6 +6,8 @@
 //
 // i.e. the time features are concatenated to the input of every layer (the
 // "ConcatLinear" layers of FFJORD), so the field can depend on t at every depth.
+// With condition_dim = k > 0, a condition vector c (n, k) (e.g. a one-hot class label or a
+// physical parameter) is concatenated with tau in the same way: [h_i, tau, c].
 // Use a smooth activation for continuous flows (the trace of dv/dx is differentiated
 // in training): tanh (default), softplus, silu or elu.
 //
@@ -47,6 +49,8 @@ struct TimeMLPOptions {
   TORCH_ARG(double, max_frequency) = 32.0;
   /// Zero the last layer: v = 0 at initialisation (the flow starts as the identity).
   TORCH_ARG(bool, zero_init_output) = false;
+  /// Features k of an optional condition c (n, k) concatenated at every layer (>= 0; 0 = none).
+  TORCH_ARG(int64_t, condition_dim) = 0;
 };
 
 /// Names accepted by TimeMLPOptions::activation.
@@ -60,6 +64,9 @@ class TimeMLPImpl : public torch::nn::Cloneable<TimeMLPImpl> {
   torch::Tensor forward(const torch::Tensor& t, const torch::Tensor& x);
   /// v(t, x) at one time t for the whole batch (the form odeint's f(t, y) takes).
   torch::Tensor forward(double t, const torch::Tensor& x);
+  /// v(t, x, c) with a condition c (n, condition_dim) (or (1, condition_dim), broadcast);
+  /// c undefined is only allowed when condition_dim = 0.
+  torch::Tensor forward(const torch::Tensor& t, const torch::Tensor& x, const torch::Tensor& c);
 
   TimeMLPOptions options;
   TimeEmbedding embedding{nullptr};

@@ -1,0 +1,101 @@
+#pragma once
+// Denoising diffusion probabilistic model: a network eps_theta(x_i, t_i, c) trained to predict
+// the noise of the forward chain (schedule.h), sampled by ancestral steps or DDIM
+// (ddpm_sampling.h), optionally conditional with classifier-free guidance (condition.h).
+//
+//   loss = E_{x0, i ~ U{0..T-1}, eps ~ N(0, I)} mean_j (eps_theta(sqrt(abar_i) x0
+//          + sqrt(1 - abar_i) eps, t_i, c) - eps)_j^2,     t_i = (i + 1) / T
+//
+// (Ho et al.'s "simple" objective; with a condition it is dropped with probability
+// condition.dropout). Sampling starts from x_T ~ N(0, I).
+//
+// Shapes: batches (n, *event_shape); class conditions (n) int64, continuous (n, dim).
+// Submodule: "net" (DenoiserNet).
+//
+// References: Ho, Jain & Abbeel, arXiv:2006.11239; Song, Meng & Ermon, arXiv:2010.02502
+// (DDIM); Nichol & Dhariwal, arXiv:2102.09672; Ho & Salimans, arXiv:2207.12598 (guidance).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <torch/arg.h>
+#include <torch/nn/cloneable.h>
+#include <torch/nn/pimpl.h>
+#include <torch/types.h>
+
+#include "physgen/models/diffusion/condition.h"
+#include "physgen/models/diffusion/ddpm_sampling.h"
+#include "physgen/models/diffusion/denoiser_net.h"
+#include "physgen/models/diffusion/schedule.h"
+#include "physgen/models/generative.h"
+
+namespace physgen {
+
+struct DDPMOptions {
+  explicit DDPMOptions(std::vector<int64_t> event_shape = {1})
+      : event_shape_(std::move(event_shape)) {}
+  /// Shape of one sample (non-empty, entries >= 1).
+  TORCH_ARG(std::vector<int64_t>, event_shape);
+  /// Noise schedule [linear, T = 1000].
+  TORCH_ARG(NoiseScheduleOptions, schedule) = NoiseScheduleOptions();
+  /// Network [DenoiserNetOptions defaults: auto].
+  TORCH_ARG(DenoiserNetOptions, network) = DenoiserNetOptions();
+  /// Condition [none].
+  TORCH_ARG(ConditionOptions, condition) = ConditionOptions();
+  /// Default sampler of sample(): "ddpm" (ancestral) | "ddim" [ddpm].
+  TORCH_ARG(std::string, sampler) = "ddpm";
+  /// Ancestral sampler options [variance beta].
+  TORCH_ARG(AncestralOptions, ancestral) = AncestralOptions();
+  /// DDIM options [50 steps, eta 0, uniform].
+  TORCH_ARG(DdimOptions, ddim) = DdimOptions();
+  /// Classifier-free guidance weight w >= 0 of conditional sampling [0].
+  TORCH_ARG(double, guidance) = 0.0;
+
+ public:
+  nlohmann::json to_json() const;
+  static DDPMOptions from_json(const nlohmann::json& j);
+};
+
+/// Names accepted by DDPMOptions::sampler: "ddim", "ddpm".
+std::vector<std::string> ddpm_sampler_names();
+
+class DDPMImpl : public torch::nn::Cloneable<DDPMImpl>, public GenerativeModel {
+ public:
+  explicit DDPMImpl(const DDPMOptions& options);
+  void reset() override;
+
+  /// Noise-prediction loss of a batch (n, *event_shape); `cond` as in condition.h
+  /// (undefined for unconditional models).
+  torch::Tensor loss(const torch::Tensor& batch, const torch::Tensor& cond = torch::Tensor());
+  /// Loss at given steps (n) and noise (x's shape), condition features given (for tests).
+  torch::Tensor loss_at(const torch::Tensor& x0, const torch::Tensor& step,
+                        const torch::Tensor& noise, const torch::Tensor& features);
+
+  /// eps_theta(x, t_step, c) for condition features c (or undefined).
+  torch::Tensor epsilon(const torch::Tensor& x, int64_t step, const torch::Tensor& features);
+  /// The sampler's eps(x, i): conditional on `cond` with guidance weight w (w ignored and
+  /// unconditional when cond is undefined). Valid while this model lives.
+  EpsilonFunction epsilon_function(const torch::Tensor& cond = torch::Tensor(),
+                                   double guidance = 0.0);
+
+  /// n samples with the configured sampler (unconditional).
+  torch::Tensor sample(int64_t n) override;
+  /// Conditional samples: one per row of cond, guidance options.guidance().
+  torch::Tensor sample_conditional(const torch::Tensor& cond);
+  /// Runs the configured sampler from given x_T (n, *event_shape).
+  torch::Tensor sample_from(const torch::Tensor& x_T, const torch::Tensor& cond = torch::Tensor());
+  std::vector<int64_t> event_shape() const override { return options.event_shape(); }
+  const NoiseSchedule& schedule() const { return schedule_; }
+
+  DDPMOptions options;
+  DenoiserNet net{nullptr};
+
+ private:
+  std::vector<int64_t> batch_shape(int64_t n) const;
+  torch::Tensor check_batch(const torch::Tensor& x, const char* name) const;
+  NoiseSchedule schedule_;
+};
+TORCH_MODULE(DDPM);
+
+}  // namespace physgen

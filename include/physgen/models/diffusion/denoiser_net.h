@@ -1,0 +1,71 @@
+#pragma once
+// The network behind diffusion-type models: net(t, x, c) -> a tensor of x's shape (a noise,
+// a score or a denoised field, depending on the model), for vectors or lattice fields.
+//
+//   "mlp"   TimeMLP on the flattened event (d = prod(event_shape)), time and condition
+//           concatenated at every layer;
+//   "unet"  UNet on (n, C, H, W) events: an event (H, W) gets one channel, (C, H, W) is used
+//           as is;
+//   "auto"  "unet" for events of rank 2 or 3 with even sides, else "mlp".
+// Times t: (n) (one per sample) or a scalar; conditions c: (n, k) features from
+// condition_features() or undefined.
+//
+// Submodule: "net" (TimeMLP or UNet).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <torch/arg.h>
+#include <torch/nn/cloneable.h>
+#include <torch/nn/pimpl.h>
+#include <torch/types.h>
+
+#include "physgen/nn/time_mlp.h"
+#include "physgen/nn/unet.h"
+
+namespace physgen {
+
+struct DenoiserNetOptions {
+  DenoiserNetOptions();
+  /// "auto" | "mlp" | "unet" [auto].
+  TORCH_ARG(std::string, type) = "auto";
+  /// MLP (dim and condition_dim are set by the model) [hidden {128, 128, 128}, silu,
+  /// sinusoidal time features of 32 dims, frequencies 1..200].
+  TORCH_ARG(TimeMLPOptions, mlp);
+  /// U-Net (channels and condition_dim are set by the model) [UNetOptions defaults].
+  TORCH_ARG(UNetOptions, unet) = UNetOptions(1);
+
+ public:
+  nlohmann::json to_json() const;
+  static DenoiserNetOptions from_json(const nlohmann::json& j);
+};
+
+/// Names accepted by DenoiserNetOptions::type: "auto", "mlp", "unet".
+std::vector<std::string> denoiser_net_types();
+
+class DenoiserNetImpl : public torch::nn::Cloneable<DenoiserNetImpl> {
+ public:
+  /// `condition_dim`: features of the condition (0 = unconditional).
+  DenoiserNetImpl(std::vector<int64_t> event_shape, int64_t condition_dim,
+                  const DenoiserNetOptions& options);
+  void reset() override;
+  /// net(t, x, c): t (n) or scalar, x (n, *event_shape), c (n, condition_dim) or undefined.
+  torch::Tensor forward(const torch::Tensor& t, const torch::Tensor& x,
+                        const torch::Tensor& c = torch::Tensor());
+  /// The resolved type: "mlp" or "unet".
+  const std::string& type() const { return type_; }
+
+  std::vector<int64_t> event_shape;
+  int64_t condition_dim;
+  DenoiserNetOptions options;
+  TimeMLP mlp{nullptr};
+  UNet unet{nullptr};
+
+ private:
+  std::string type_;
+  int64_t dim_ = 1;
+};
+TORCH_MODULE(DenoiserNet);
+
+}  // namespace physgen

@@ -1,0 +1,89 @@
+#pragma once
+// Poisson flow generative model (PFGM): data as charges on the z = 0 plane of R^(N+1); a
+// network learns the normalised empirical field of a large batch, and samples follow the field
+// lines from a large-z plane down to z ~ 0 (poisson_field.h).
+//
+// Training (Xu et al., Algorithm 1 / App. B): for a batch S_B (the charges) and its first
+// `perturbed_batch` rows S_b,
+//   m ~ U[0, M], eps_x ~ N(0, sigma^2 I_N), eps_z ~ N(0, sigma^2), u uniform on S^(N-1),
+//   x~ = (y + |eps_x| (1 + tau)^m u,  |eps_z| (1 + tau)^m),
+//   target = -sqrt(N) E / (|E| + gamma),   E = empirical_poisson_field(S_B, x~)  (towards data),
+//   loss = E_{S_b} sum_j (f_theta(x~) - target)_j^2 / (N + 1).
+// The network f_theta: R^(N+1) -> R^(N+1) is a TimeMLP on (x, z) with the extra input
+// tau = ln z (the "time"). Sampling: x ~ the D = 1 kernel of radius z_max around 0, then
+// dx/d ln z = z f_x / f_z from z_max to z_min and a straight last step to z = 0.
+//
+// Shapes: batches (n, *event_shape) (flattened to N). Submodule: "net" (TimeMLP).
+//
+// References: Xu, Liu, Tegmark & Jaakkola, "Poisson flow generative models", arXiv:2209.11178.
+#include <cstdint>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <torch/arg.h>
+#include <torch/nn/cloneable.h>
+#include <torch/nn/pimpl.h>
+#include <torch/types.h>
+
+#include "physgen/models/generative.h"
+#include "physgen/models/pfgm/poisson_field.h"
+#include "physgen/nn/time_mlp.h"
+#include "physgen/ode/odeint.h"
+
+namespace physgen {
+
+struct PFGMOptions {
+  explicit PFGMOptions(std::vector<int64_t> event_shape = {1});
+  /// Shape of one sample (non-empty, entries >= 1).
+  TORCH_ARG(std::vector<int64_t>, event_shape);
+  /// Network on (N + 1) dims (dim is set by the model) [hidden {128, 128, 128}, silu, t concat].
+  TORCH_ARG(TimeMLPOptions, network);
+  /// Perturbation: sigma > 0 [0.01], tau > 0 [0.03], M >= 0 [280] (z up to ~ 2 sigma (1+tau)^M).
+  TORCH_ARG(double, sigma) = 0.01;
+  TORCH_ARG(double, tau) = 0.03;
+  TORCH_ARG(double, M) = 280.0;
+  /// Field normalisation gamma > 0 [5].
+  TORCH_ARG(double, gamma) = 5.0;
+  /// Rows of the batch that are perturbed (the rest only carry charge); 0 = all [0].
+  TORCH_ARG(int64_t, perturbed_batch) = 0;
+  /// Sampling: start height z_max > z_min > 0 [40, 1e-3].
+  TORCH_ARG(double, z_max) = 40.0;
+  TORCH_ARG(double, z_min) = 1e-3;
+  /// ODE solver in ln z [dopri5, rtol = atol = 1e-4].
+  TORCH_ARG(OdeOptions, solver) = OdeOptions("dopri5").rtol(1e-4).atol(1e-4);
+
+ public:
+  nlohmann::json to_json() const;
+  static PFGMOptions from_json(const nlohmann::json& j);
+};
+
+class PFGMImpl : public torch::nn::Cloneable<PFGMImpl>, public GenerativeModel {
+ public:
+  explicit PFGMImpl(const PFGMOptions& options);
+  void reset() override;
+
+  /// Loss of a batch (n, *event_shape): the whole batch are the charges.
+  torch::Tensor loss(const torch::Tensor& batch);
+  /// f_theta(x, z) (n, N + 1) for x (n, *event_shape), heights z (n) or a scalar tensor.
+  torch::Tensor field(const torch::Tensor& x, const torch::Tensor& z);
+  /// Perturbed augmented points (n, N + 1) of data rows y (n, *event_shape) (training).
+  torch::Tensor perturb(const torch::Tensor& y);
+  /// Prior draws on the plane z = z_max: (n, *event_shape).
+  torch::Tensor prior(int64_t n, torch::TensorOptions options = torch::kFloat32);
+
+  torch::Tensor sample(int64_t n) override;
+  /// Follows the learned field from given x_max (n, *event_shape) at z_max.
+  torch::Tensor sample_from(const torch::Tensor& x_max);
+  std::vector<int64_t> event_shape() const override { return options.event_shape(); }
+  const OdeStats& last_stats() const { return last_stats_; }
+
+  PFGMOptions options;
+  TimeMLP net{nullptr};
+
+ private:
+  int64_t dim_ = 1;
+  OdeStats last_stats_;
+};
+TORCH_MODULE(PFGM);
+
+}  // namespace physgen

@@ -1,0 +1,153 @@
+#include "physgen/models/diffusion/ddpm.h"
+
+#include <cmath>
+
+#include <torch/torch.h>
+
+#include "physgen/core/check.h"
+#include "physgen/core/registry.h"
+#include "physgen/io/config.h"
+#include "physgen/models/cnf/log_density.h"
+
+namespace physgen {
+
+std::vector<std::string> ddpm_sampler_names() { return {"ddim", "ddpm"}; }
+
+nlohmann::json DDPMOptions::to_json() const {
+  return {{"event_shape", event_shape()},
+          {"schedule", schedule().to_json()},
+          {"network", network().to_json()},
+          {"condition", condition().to_json()},
+          {"sampler", sampler()},
+          {"variance", ancestral().variance()},
+          {"ddim", {{"steps", ddim().steps()}, {"eta", ddim().eta()}, {"spacing", ddim().spacing()}}},
+          {"guidance", guidance()}};
+}
+
+DDPMOptions DDPMOptions::from_json(const nlohmann::json& j) {
+  check_known_keys(j, {"event_shape", "schedule", "network", "condition", "sampler", "variance",
+                       "ddim", "guidance"},
+                   "ddpm options");
+  DDPMOptions o;
+  if (j.is_null()) return o;
+  if (j.contains("event_shape")) o.event_shape(j.at("event_shape").get<std::vector<int64_t>>());
+  if (j.contains("schedule")) o.schedule(NoiseScheduleOptions::from_json(j.at("schedule")));
+  if (j.contains("network")) o.network(DenoiserNetOptions::from_json(j.at("network")));
+  if (j.contains("condition")) o.condition(ConditionOptions::from_json(j.at("condition")));
+  if (j.contains("sampler")) o.sampler(j.at("sampler").get<std::string>());
+  if (j.contains("variance")) o.ancestral().variance(j.at("variance").get<std::string>());
+  if (j.contains("ddim")) {
+    const auto& d = j.at("ddim");
+    check_known_keys(d, {"steps", "eta", "spacing"}, "[ddim]");
+    if (d.contains("steps")) o.ddim().steps(d.at("steps").get<int64_t>());
+    if (d.contains("eta")) o.ddim().eta(d.at("eta").get<double>());
+    if (d.contains("spacing")) o.ddim().spacing(d.at("spacing").get<std::string>());
+  }
+  if (j.contains("guidance")) o.guidance(j.at("guidance").get<double>());
+  return o;
+}
+
+DDPMImpl::DDPMImpl(const DDPMOptions& options_)
+    : options(options_), schedule_(options_.schedule()) {
+  event_shape_numel(options.event_shape());
+  options.condition().validate();
+  check_choice("sampler", options.sampler(), ddpm_sampler_names());
+  check_choice("variance", options.ancestral().variance(), ancestral_variance_names());
+  check_choice("spacing", options.ddim().spacing(), timestep_spacing_names());
+  check_arg(options.ddim().steps() >= 1 && options.ddim().steps() <= schedule_.steps(),
+            "ddim.steps", options.ddim().steps(),
+            "an integer in [1, " + std::to_string(schedule_.steps()) + "]");
+  check_arg(options.ddim().eta() >= 0, "ddim.eta", options.ddim().eta(), "a value >= 0");
+  check_arg(options.guidance() >= 0 && std::isfinite(options.guidance()), "guidance",
+            options.guidance(), "a finite value >= 0");
+  reset();
+}
+
+void DDPMImpl::reset() {
+  net = register_module("net", DenoiserNet(options.event_shape(),
+                                           options.condition().feature_dim(), options.network()));
+}
+
+std::vector<int64_t> DDPMImpl::batch_shape(int64_t n) const {
+  std::vector<int64_t> shape = {n};
+  shape.insert(shape.end(), options.event_shape().begin(), options.event_shape().end());
+  return shape;
+}
+
+torch::Tensor DDPMImpl::check_batch(const torch::Tensor& x, const char* name) const {
+  const int64_t n = x.defined() && x.dim() > 0 ? x.size(0) : -1;
+  check_arg(x.defined() && n >= 1 && x.sizes().vec() == batch_shape(n),
+            std::string(name) + ".shape",
+            x.defined() ? c10::str(x.sizes()) : std::string("undefined"),
+            "(n >= 1, " + c10::str(c10::IntArrayRef(options.event_shape())) + ")");
+  check_arg(x.is_floating_point(), std::string(name) + ".dtype", c10::str(x.scalar_type()),
+            "a floating-point dtype");
+  return x;
+}
+
+torch::Tensor DDPMImpl::loss_at(const torch::Tensor& x0, const torch::Tensor& step,
+                                const torch::Tensor& noise, const torch::Tensor& features) {
+  auto xt = q_sample(schedule_, x0, step, noise);
+  auto t = (step.to(x0.scalar_type()) + 1.0) / static_cast<double>(schedule_.steps());
+  return (net->forward(t, xt, features) - noise).square().mean();
+}
+
+torch::Tensor DDPMImpl::loss(const torch::Tensor& batch, const torch::Tensor& cond) {
+  auto x0 = check_batch(batch, "batch");
+  const int64_t n = x0.size(0);
+  auto opts = x0.options().requires_grad(false);
+  auto step = torch::randint(0, schedule_.steps(), {n}, opts.dtype(torch::kLong));
+  auto noise = torch::randn(x0.sizes(), opts);
+  auto features = condition_features_with_dropout(options.condition(), cond, n, x0);
+  return loss_at(x0, step, noise, features);
+}
+
+torch::Tensor DDPMImpl::epsilon(const torch::Tensor& x, int64_t step,
+                                const torch::Tensor& features) {
+  auto t = torch::full({1}, schedule_.time(step), x.options().requires_grad(false));
+  return net->forward(t, x, features);
+}
+
+EpsilonFunction DDPMImpl::epsilon_function(const torch::Tensor& cond, double w) {
+  auto self = this;
+  if (options.condition().kind() == "none" || !cond.defined()) {
+    return [self](const torch::Tensor& x, int64_t i) {
+      auto null = condition_features(self->options.condition(), torch::Tensor(), x.size(0), x);
+      return self->epsilon(x, i, null);
+    };
+  }
+  return [self, cond, w](const torch::Tensor& x, int64_t i) {
+    const int64_t n = x.size(0);
+    auto fc = condition_features(self->options.condition(), cond, n, x);
+    if (w == 0.0) return self->epsilon(x, i, fc);
+    // One network pass over [conditional; unconditional].
+    auto fu = condition_features(self->options.condition(), torch::Tensor(), n, x);
+    auto both = self->epsilon(torch::cat({x, x}), i, torch::cat({fc, fu}));
+    return guided(both.slice(0, 0, n), both.slice(0, n, 2 * n), w);
+  };
+}
+
+torch::Tensor DDPMImpl::sample_from(const torch::Tensor& x_T, const torch::Tensor& cond) {
+  check_batch(x_T, "x_T");
+  if (cond.defined()) check_arg(cond.size(0) == x_T.size(0), "cond.size(0)", cond.size(0),
+                                "x_T.size(0) = " + std::to_string(x_T.size(0)));
+  auto eps = epsilon_function(cond, options.guidance());
+  if (options.sampler() == "ddim") return ddim_sample(eps, schedule_, x_T, options.ddim());
+  return ddpm_sample(eps, schedule_, x_T, options.ancestral());
+}
+
+torch::Tensor DDPMImpl::sample(int64_t n) {
+  check_arg(n >= 1, "n", n, "an integer >= 1");
+  auto w = net->parameters().front();
+  return sample_from(torch::randn(batch_shape(n), w.options().requires_grad(false)));
+}
+
+torch::Tensor DDPMImpl::sample_conditional(const torch::Tensor& cond) {
+  check_arg(cond.defined() && cond.dim() >= 1 && cond.size(0) >= 1, "cond.dim()",
+            cond.defined() ? cond.dim() : -1, "conditions (n >= 1, ...)");
+  auto w = net->parameters().front();
+  return sample_from(torch::randn(batch_shape(cond.size(0)), w.options().requires_grad(false)),
+                     cond);
+}
+
+}  // namespace physgen

@@ -1,0 +1,142 @@
+#include "physgen/models/pfgm/pfgm.h"
+
+#include <cmath>
+
+#include <torch/torch.h>
+
+#include "../diffusion/json_util.h"
+#include "physgen/core/check.h"
+#include "physgen/io/config.h"
+#include "physgen/models/cnf/log_density.h"
+
+namespace physgen {
+
+PFGMOptions::PFGMOptions(std::vector<int64_t> event_shape)
+    : event_shape_(std::move(event_shape)),
+      network_(TimeMLPOptions(1).hidden({128, 128, 128}).activation("silu")) {}
+
+nlohmann::json PFGMOptions::to_json() const {
+  return {{"event_shape", event_shape()},
+          {"network",
+           {{"hidden", network().hidden()}, {"activation", network().activation()}}},
+          {"sigma", sigma()},
+          {"tau", tau()},
+          {"M", M()},
+          {"gamma", gamma()},
+          {"perturbed_batch", perturbed_batch()},
+          {"z_max", z_max()},
+          {"z_min", z_min()},
+          {"solver", detail::ode_options_to_json(solver())}};
+}
+
+PFGMOptions PFGMOptions::from_json(const nlohmann::json& j) {
+  check_known_keys(j, {"event_shape", "network", "sigma", "tau", "M", "gamma", "perturbed_batch",
+                       "z_max", "z_min", "solver"},
+                   "pfgm options");
+  PFGMOptions o;
+  if (j.is_null()) return o;
+  if (j.contains("event_shape")) o.event_shape(j.at("event_shape").get<std::vector<int64_t>>());
+  if (j.contains("network")) {
+    const auto& m = j.at("network");
+    check_known_keys(m, {"hidden", "activation"}, "[network]");
+    if (m.contains("hidden")) o.network().hidden(m.at("hidden").get<std::vector<int64_t>>());
+    if (m.contains("activation")) o.network().activation(m.at("activation").get<std::string>());
+  }
+  if (j.contains("sigma")) o.sigma(j.at("sigma").get<double>());
+  if (j.contains("tau")) o.tau(j.at("tau").get<double>());
+  if (j.contains("M")) o.M(j.at("M").get<double>());
+  if (j.contains("gamma")) o.gamma(j.at("gamma").get<double>());
+  if (j.contains("perturbed_batch")) o.perturbed_batch(j.at("perturbed_batch").get<int64_t>());
+  if (j.contains("z_max")) o.z_max(j.at("z_max").get<double>());
+  if (j.contains("z_min")) o.z_min(j.at("z_min").get<double>());
+  if (j.contains("solver"))
+    o.solver(detail::ode_options_from_json(j.at("solver"), PFGMOptions().solver(), "[solver]"));
+  return o;
+}
+
+PFGMImpl::PFGMImpl(const PFGMOptions& options_) : options(options_) {
+  dim_ = event_shape_numel(options.event_shape());
+  check_arg(options.sigma() > 0, "sigma", options.sigma(), "a value > 0");
+  check_arg(options.tau() > 0, "tau", options.tau(), "a value > 0");
+  check_arg(options.M() >= 0, "M", options.M(), "a value >= 0");
+  check_arg(options.gamma() > 0, "gamma", options.gamma(), "a value > 0");
+  check_arg(options.perturbed_batch() >= 0, "perturbed_batch", options.perturbed_batch(),
+            "an integer >= 0 (0: all rows)");
+  check_arg(options.z_min() > 0 && options.z_max() > options.z_min(), "z_max", options.z_max(),
+            "a value > z_min > 0");
+  check_ode_options(options.solver(), std::log(options.z_max()), std::log(options.z_min()));
+  options.network().dim(dim_ + 1).condition_dim(0);
+  reset();
+}
+
+void PFGMImpl::reset() { net = register_module("net", TimeMLP(options.network())); }
+
+torch::Tensor PFGMImpl::field(const torch::Tensor& x, const torch::Tensor& z) {
+  const int64_t n = x.size(0);
+  auto zz = z.to(x.options().requires_grad(false)).reshape({-1, 1});
+  if (zz.size(0) == 1 && n != 1) zz = zz.expand({n, 1});
+  auto input = torch::cat({x.reshape({n, dim_}), zz}, 1);
+  return net->forward(torch::log(zz), input);
+}
+
+torch::Tensor PFGMImpl::perturb(const torch::Tensor& y) {
+  const int64_t n = y.size(0);
+  auto opts = y.options().requires_grad(false);
+  auto m = torch::rand({n, 1}, opts) * options.M();
+  auto mult = torch::pow(1.0 + options.tau(), m);
+  auto eps_x = torch::randn({n, dim_}, opts) * options.sigma();
+  auto eps_z = torch::randn({n, 1}, opts) * options.sigma();
+  auto u = torch::randn({n, dim_}, opts);
+  u = u / u.norm(2, 1, true);
+  auto x = y.reshape({n, dim_}) + eps_x.norm(2, 1, true) * mult * u;
+  auto z = torch::clamp_min(eps_z.abs() * mult, 1e-10);
+  return torch::cat({x, z}, 1);
+}
+
+torch::Tensor PFGMImpl::loss(const torch::Tensor& batch) {
+  check_arg(batch.defined() && batch.dim() >= 1 && batch.size(0) >= 1 &&
+                batch.numel() / batch.size(0) == dim_ && batch.is_floating_point(),
+            "batch.shape", batch.defined() ? c10::str(batch.sizes()) : std::string("undefined"),
+            "(n >= 1, " + c10::str(c10::IntArrayRef(options.event_shape())) + ")");
+  const int64_t n = batch.size(0);
+  const int64_t b = options.perturbed_batch() > 0 ? std::min(options.perturbed_batch(), n) : n;
+  auto charges = batch.reshape({n, dim_}).detach();
+  auto pts = perturb(charges.slice(0, 0, b));
+  torch::Tensor target;
+  {
+    torch::NoGradGuard no_grad;
+    auto E = -empirical_poisson_field(charges, pts.slice(1, 0, dim_), pts.slice(1, dim_));
+    auto norm = E.norm(2, 1, true);
+    target = std::sqrt(static_cast<double>(dim_)) * E / (norm + options.gamma());
+  }
+  auto pred = field(pts.slice(1, 0, dim_), pts.slice(1, dim_));
+  return (pred - target).square().mean();
+}
+
+torch::Tensor PFGMImpl::prior(int64_t n, torch::TensorOptions opts) {
+  check_arg(n >= 1, "n", n, "an integer >= 1");
+  std::vector<int64_t> shape = {n};
+  shape.insert(shape.end(), options.event_shape().begin(), options.event_shape().end());
+  auto zeros = torch::zeros(shape, opts);
+  return pfgmpp_perturb(zeros, torch::full({n}, options.z_max(), opts), /*D=*/1);
+}
+
+torch::Tensor PFGMImpl::sample_from(const torch::Tensor& x_max) {
+  check_arg(x_max.defined() && x_max.dim() >= 1 && x_max.size(0) >= 1 &&
+                x_max.numel() / x_max.size(0) == dim_,
+            "x_max.shape", x_max.defined() ? c10::str(x_max.sizes()) : std::string("undefined"),
+            "(n >= 1, " + c10::str(c10::IntArrayRef(options.event_shape())) + ")");
+  auto self = this;
+  PoissonFieldFunction f = [self](const torch::Tensor& x, double z) {
+    return self->field(x, torch::full({1}, z, x.options()));
+  };
+  return pfgm_sample(f, x_max, options.z_max(), options.z_min(), options.solver(), true,
+                     &last_stats_);
+}
+
+torch::Tensor PFGMImpl::sample(int64_t n) {
+  auto w = net->parameters().front();
+  return sample_from(prior(n, w.options().requires_grad(false)));
+}
+
+}  // namespace physgen

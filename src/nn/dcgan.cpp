@@ -45,15 +45,18 @@ LatticeUpsampleImpl::LatticeUpsampleImpl(int64_t in_channels_, int64_t out_chann
 }
 
 void LatticeUpsampleImpl::reset() {
-  conv = register_module(
-      "conv", torch::nn::ConvTranspose2d(
-                  torch::nn::ConvTranspose2dOptions(in_channels, out_channels, 4).stride(2).padding(periodic ? 0 : 1)));
+  // No bias inside the convolution: the overhang that folds back would add it twice at the edges.
+  conv = register_module("conv", torch::nn::ConvTranspose2d(torch::nn::ConvTranspose2dOptions(in_channels, out_channels, 4)
+                                                               .stride(2)
+                                                               .padding(periodic ? 0 : 1)
+                                                               .bias(false)));
+  bias = register_parameter("bias", torch::zeros({out_channels}));
 }
 
 torch::Tensor LatticeUpsampleImpl::forward(const torch::Tensor& x) {
   auto y = conv->forward(x);
-  if (!periodic) return y;
-  return fold_periodic(fold_periodic(y, 2), 3);
+  if (periodic) y = fold_periodic(fold_periodic(y, 2), 3);
+  return y + bias.view({1, -1, 1, 1});
 }
 
 // ----------------------------------------------------------------- LatticeGenerator

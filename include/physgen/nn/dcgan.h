@@ -43,7 +43,7 @@ namespace physgen {
 /// Transposed convolution, kernel 4, stride 2: (n, C_in, h, w) -> (n, C_out, 2h, 2w).
 /// periodic = true folds the overhang back onto the torus (see the header comment);
 /// periodic = false is the usual zero-padded ConvTranspose2d(4, stride 2, padding 1).
-/// Submodule: "conv" (ConvTranspose2d).
+/// Submodule: "conv" (ConvTranspose2d without bias); parameter "bias" (C_out), added after the fold.
 class LatticeUpsampleImpl : public torch::nn::Cloneable<LatticeUpsampleImpl> {
  public:
   LatticeUpsampleImpl(int64_t in_channels, int64_t out_channels, bool periodic = true);
@@ -53,6 +53,7 @@ class LatticeUpsampleImpl : public torch::nn::Cloneable<LatticeUpsampleImpl> {
   int64_t in_channels, out_channels;
   bool periodic;
   torch::nn::ConvTranspose2d conv{nullptr};
+  torch::Tensor bias;
 };
 TORCH_MODULE(LatticeUpsample);
 

@@ -193,7 +193,7 @@ torch::Tensor EnergyModelImpl::negatives(int64_t n, double* acceptance) {
 }
 
 torch::Tensor EnergyModelImpl::loss(const torch::Tensor& batch, Diagnostics& diag) {
-  const auto& p = parameters().front();
+  const torch::Tensor p = parameters().front();
   auto x = batch.to(p.device(), p.scalar_type());
   if (options.objective() == "dsm") {
     auto eps = torch::randn_like(x);

@@ -134,7 +134,7 @@ torch::Tensor CycleGanImpl::translate(const torch::Tensor& x, const std::string&
             "x", detail::to_display(x.sizes()), "(n, *event_shape) with event_shape " +
                                                    detail::to_display(torch::IntArrayRef(options.event_shape())));
   torch::NoGradGuard no_grad;
-  const auto& p = parameters().front();
+  const torch::Tensor p = parameters().front();
   auto xin = x.to(p.device(), p.scalar_type());
   std::vector<torch::Tensor> out;
   for (int64_t i = 0; i < xin.size(0); i += batch) {

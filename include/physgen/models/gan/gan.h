@@ -1,0 +1,183 @@
+#pragma once
+// Generative adversarial networks: vanilla (minimax / non-saturating), conditional,
+// WGAN with weight clipping, WGAN-GP; MLP networks for vectors, DCGAN networks for lattices.
+//
+// A generator G maps a latent z ~ N(0, I) (or U[-1, 1]^k) and an optional condition c to a
+// sample x = G(z, c); a discriminator D(x, c) scores samples (losses.h). Training
+// alternates (GanTask::train_step, one call per trainer step):
+//   critic step (every step):  minimise discriminator_loss(D(x_real, c), D(G(z, c), c))
+//                              [+ gradient_penalty on per-sample interpolates ("gp")],
+//                              then clamp every critic parameter to [-clip, clip] ("clip");
+//   generator step (every n_critic-th step): minimise generator_loss(D(G(z, c), c)).
+// So a trainer step is one critic iteration and WGAN's n_critic = 5 takes five fresh real
+// batches per generator update, as in Arjovsky et al. Algorithm 1.
+//
+// Conditioning: c is a (n, condition_dim) float tensor, a one-hot class label
+// (one_hot_condition) or continuous physical parameters (e.g. beta, m2). Training data for
+// a conditional GAN are packed rows [flatten(x), c] (pack_condition), so that the shared
+// trainer's minibatches carry their conditions.
+//
+// Variants (GanOptions::preset):
+//   "gan"      non-saturating loss, n_critic 1                     (Goodfellow et al. 2014)
+//   "cgan"     "gan" + a condition                                  (Mirza & Osindero 2014)
+//   "wgan"     wasserstein loss, weight clipping 0.01, n_critic 5  (Arjovsky et al. 2017)
+//   "wgan-gp"  wasserstein loss, gradient penalty lambda 10, n_critic 5 (Gulrajani et al. 2017)
+//
+// Shapes: samples (n, *event_shape); networks: "mlp" (VectorMLP on flattened samples) or
+// "dcgan" (LatticeGenerator / LatticeDiscriminator, event_shape {L, L}).
+// Submodules: "generator", "discriminator".
+//
+// References: I. Goodfellow et al., arXiv:1406.2661; M. Mirza, S. Osindero, "Conditional
+// generative adversarial nets", arXiv:1411.1784; M. Arjovsky, S. Chintala, L. Bottou,
+// arXiv:1701.07875; I. Gulrajani et al., arXiv:1704.00028; A. Radford et al., arXiv:1511.06434.
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <torch/arg.h>
+#include <torch/nn/cloneable.h>
+#include <torch/nn/pimpl.h>
+#include <torch/types.h>
+
+#include "physgen/models/gan/losses.h"
+#include "physgen/models/generative.h"
+#include "physgen/nn/dcgan.h"
+#include "physgen/nn/vector_nets.h"
+#include "physgen/train/trainer.h"
+
+namespace physgen {
+
+/// Options of Gan. Required: event_shape. Defaults in brackets.
+struct GanOptions {
+  explicit GanOptions(std::vector<int64_t> event_shape) : event_shape_(std::move(event_shape)) {}
+  /// Shape of one sample (non-empty, entries >= 1; {L, L} for "dcgan").
+  TORCH_ARG(std::vector<int64_t>, event_shape);
+  /// Latent dimension (>= 1) [8].
+  TORCH_ARG(int64_t, latent_dim) = 8;
+  /// "normal" (N(0, I)) | "uniform" (U[-1, 1]^k) ["normal"].
+  TORCH_ARG(std::string, latent_distribution) = "normal";
+  /// Adversarial loss, one of gan_loss_names() ["non-saturating"].
+  TORCH_ARG(std::string, loss) = "non-saturating";
+  /// Critic constraint: "none" | "clip" (weight clipping) | "gp" (gradient penalty) ["none"].
+  TORCH_ARG(std::string, constraint) = "none";
+  /// Weight-clipping bound c > 0 ("clip") [0.01].
+  TORCH_ARG(double, clip_value) = 0.01;
+  /// Gradient-penalty weight lambda >= 0 ("gp") [10].
+  TORCH_ARG(double, gp_lambda) = 10.0;
+  /// Critic steps per generator step (>= 1) [1].
+  TORCH_ARG(int64_t, n_critic) = 1;
+  /// Condition features (0 = unconditional) [0].
+  TORCH_ARG(int64_t, condition_dim) = 0;
+  /// "mlp" | "dcgan" ["mlp"].
+  TORCH_ARG(std::string, network) = "mlp";
+  /// MLP hidden widths of generator and discriminator [{128, 128}].
+  TORCH_ARG(std::vector<int64_t>, hidden) = std::vector<int64_t>{128, 128};
+  /// MLP hidden activation ["leaky_relu"].
+  TORCH_ARG(std::string, activation) = "leaky_relu";
+  /// DCGAN: generator channels at the coarsest grid (the discriminator starts at channels / 2) [64].
+  TORCH_ARG(int64_t, channels) = 64;
+  /// DCGAN: up/down-sampling stages [2].
+  TORCH_ARG(int64_t, scales) = 2;
+  /// DCGAN: batch normalisation in the generator [true].
+  TORCH_ARG(bool, batch_norm) = true;
+  /// DCGAN: periodic convolutions [true].
+  TORCH_ARG(bool, periodic) = true;
+  /// Generator output activation: "none" | "tanh" ["none"].
+  TORCH_ARG(std::string, output_activation) = "none";
+  /// Adam moment coefficients used by GanTask for both optimisers (when the trainer's
+  /// optimiser is Adam/AdamW): [0.5, 0.999] (DCGAN; WGAN-GP presets use 0.5, 0.9).
+  TORCH_ARG(double, adam_beta1) = 0.5;
+  TORCH_ARG(double, adam_beta2) = 0.999;
+
+ public:
+  /// Options of a named variant ("gan", "cgan", "wgan", "wgan-gp"; see the header comment).
+  /// "cgan" needs condition_dim >= 1 (set it afterwards or pass it here).
+  static GanOptions preset(const std::string& variant, std::vector<int64_t> event_shape,
+                           int64_t condition_dim = 0);
+  /// Throws InvalidArgument naming the offending option.
+  void validate() const;
+  nlohmann::json to_json() const;
+  /// Reads the keys present (unknown keys -> InvalidArgument); "event_shape" required.
+  static GanOptions from_json(const nlohmann::json& j);
+};
+
+/// {"gan", "cgan", "wgan", "wgan-gp"}.
+std::vector<std::string> gan_variant_names();
+
+class GanImpl : public torch::nn::Cloneable<GanImpl>, public GenerativeModel {
+ public:
+  explicit GanImpl(const GanOptions& options);
+  void reset() override;
+
+  /// n latents (n, latent_dim) from the latent distribution, on the parameters' device/dtype.
+  torch::Tensor sample_latent(int64_t n);
+  /// x = G(z, c): z (n, latent_dim), c (n, condition_dim) (undefined if unconditional) -> (n, *event_shape).
+  torch::Tensor generate(const torch::Tensor& z, const torch::Tensor& c = torch::Tensor());
+  /// D(x, c): (n, *event_shape) -> logits / critic values (n).
+  torch::Tensor discriminate(const torch::Tensor& x, const torch::Tensor& c = torch::Tensor());
+
+  /// n samples G(z, c) without autograd. Conditional models use the condition set by
+  /// set_sampling_condition (throws InvalidArgument if none was set).
+  torch::Tensor sample(int64_t n) override;
+  /// n samples at condition c: (n, condition_dim), or (condition_dim) / (1, condition_dim)
+  /// shared by all samples.
+  torch::Tensor sample(int64_t n, const torch::Tensor& c);
+  /// The condition sample(n) uses (condition_dim) values.
+  void set_sampling_condition(const torch::Tensor& c);
+  std::vector<int64_t> event_shape() const override { return options.event_shape(); }
+  bool conditional() const { return options.condition_dim() > 0; }
+
+  std::vector<torch::Tensor> generator_parameters() const { return generator->parameters(); }
+  std::vector<torch::Tensor> discriminator_parameters() const { return discriminator->parameters(); }
+
+  GanOptions options;
+  /// The generator and discriminator as modules (concrete types per options.network()).
+  std::shared_ptr<torch::nn::Module> generator, discriminator;
+
+ private:
+  torch::Tensor expand_condition(const torch::Tensor& c, int64_t n) const;
+  VectorMLP g_mlp_{nullptr}, d_mlp_{nullptr};
+  LatticeGenerator g_conv_{nullptr};
+  LatticeDiscriminator d_conv_{nullptr};
+  int64_t dim_ = 1;
+  torch::Tensor sampling_condition_;
+};
+TORCH_MODULE(Gan);
+
+/// Packs samples x (N, *event_shape) and conditions c (N, condition_dim) into the rows
+/// [flatten(x), c] (N, d + condition_dim) that a conditional GanTask trains on (float dtype of x).
+torch::Tensor pack_condition(const torch::Tensor& x, const torch::Tensor& c);
+
+/// One-hot conditions (N, num_classes) (float32, or `dtype`) from integer labels (N) in [0, num_classes).
+torch::Tensor one_hot_condition(const torch::Tensor& labels, int64_t num_classes,
+                                torch::Dtype dtype = torch::kFloat32);
+
+/// Training task of a Gan: parameter groups {"generator", "discriminator"} (one optimiser
+/// each) and the alternating train_step of the header comment. Diagnostics every step:
+/// "d_loss", "g_loss" (latest generator loss), "d_real", "d_fake" (mean outputs) and, for
+/// "gp", "gp" and "grad_norm" (mean critic gradient norm at the interpolates). The step's
+/// loss is the discriminator loss including the penalty (for "wasserstein" without penalty:
+/// minus the critic's estimate of W1).
+class GanTask : public TrainingTask {
+ public:
+  explicit GanTask(Gan model);
+  torch::nn::Module& module() override { return *model_; }
+  std::vector<std::pair<std::string, std::vector<torch::Tensor>>> parameter_groups() override;
+  /// The discriminator loss on `batch` (no penalty, no update): a monitor.
+  torch::Tensor loss(const torch::Tensor& batch, Diagnostics& diag) override;
+  double train_step(const torch::Tensor& batch, std::vector<torch::optim::Optimizer*>& optimisers, double clip,
+                    int64_t step, Diagnostics& diag) override;
+  nlohmann::json options() const override;
+  Gan& model() { return model_; }
+
+ private:
+  /// Splits a batch into samples and conditions (undefined if unconditional).
+  std::pair<torch::Tensor, torch::Tensor> split(const torch::Tensor& batch) const;
+  Gan model_;
+  GanLoss loss_;
+  double last_g_loss_ = 0.0;
+};
+
+}  // namespace physgen

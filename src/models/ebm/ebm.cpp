@@ -1,0 +1,227 @@
+#include "physgen/models/ebm/ebm.h"
+
+#include <cmath>
+
+#include <torch/torch.h>
+
+#include "physgen/core/check.h"
+#include "physgen/core/registry.h"
+#include "physgen/io/config.h"
+#include "../options_json.h"
+
+namespace physgen {
+
+// ------------------------------------------------------------------ energy networks
+
+LatticeEnergyImpl::LatticeEnergyImpl(int64_t channels_, int64_t depth_, std::string activation_)
+    : channels(channels_), depth(depth_), activation(std::move(activation_)) {
+  check_arg(channels >= 1, "channels", channels, "an integer >= 1");
+  check_arg(depth >= 1, "depth", depth, "an integer >= 1");
+  check_choice("activation", activation, vector_mlp_activations());
+  reset();
+}
+
+void LatticeEnergyImpl::reset() {
+  convs = register_module("convs", torch::nn::ModuleList());
+  for (int64_t i = 0; i < depth; ++i)
+    convs->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(i == 0 ? 1 : channels, channels, 3)
+                                           .padding(1)
+                                           .padding_mode(torch::kCircular)));
+  convs->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, 1, 1)));
+}
+
+torch::Tensor LatticeEnergyImpl::forward(const torch::Tensor& x) {
+  auto h = x.unsqueeze(1);
+  const size_t n = convs->size();
+  for (size_t i = 0; i < n; ++i) {
+    h = convs[i]->as<torch::nn::Conv2d>()->forward(h);
+    if (i + 1 < n) h = apply_activation(activation, h);
+  }
+  return h.sum({1, 2, 3});
+}
+
+Phi4FamilyEnergyImpl::Phi4FamilyEnergyImpl(double m2_, double lambda_) : m2_init(m2_), lambda_init(lambda_) {
+  reset();
+}
+
+void Phi4FamilyEnergyImpl::reset() {
+  m2 = register_parameter("m2", torch::full({}, m2_init));
+  lambda = register_parameter("lambda", torch::full({}, lambda_init));
+}
+
+torch::Tensor Phi4FamilyEnergyImpl::forward(const torch::Tensor& x) {
+  auto kinetic = (torch::roll(x, {1}, {1}) - x).pow(2).sum({1, 2}) + (torch::roll(x, {1}, {2}) - x).pow(2).sum({1, 2});
+  auto x2 = x.pow(2);
+  return kinetic + m2.to(x.scalar_type()) * x2.sum({1, 2}) + lambda.to(x.scalar_type()) * x2.pow(2).sum({1, 2});
+}
+
+// ------------------------------------------------------------------------ options
+
+void EnergyModelOptions::validate() const {
+  check_arg(!event_shape_.empty(), "event_shape", "[]", "a non-empty shape");
+  for (int64_t s : event_shape_) check_arg(s >= 1, "event_shape", s, "entries >= 1");
+  check_choice("network", network_, {"mlp", "conv", "phi4"});
+  if (network_ != "mlp")
+    check_arg(event_shape_.size() == 2, "event_shape", detail::to_display(torch::IntArrayRef(event_shape_)),
+              "{L, L} for network '" + network_ + "'");
+  check_arg(confinement_ >= 0, "confinement", confinement_, "a number >= 0");
+  check_choice("objective", objective_, {"ml", "dsm"});
+  check_arg(alpha_ >= 0, "alpha", alpha_, "a number >= 0");
+  sampler_.validate();
+  check_arg(buffer_size_ >= 1, "buffer_size", buffer_size_, "an integer >= 1");
+  check_arg(reinit_prob_ >= 0 && reinit_prob_ <= 1, "reinit_prob", reinit_prob_, "a probability in [0, 1]");
+  check_choice("init", init_, {"normal", "uniform"});
+  check_arg(init_scale_ > 0, "init_scale", init_scale_, "a number > 0");
+  check_arg(sample_steps_ >= 0, "sample_steps", sample_steps_, "an integer >= 0");
+  check_arg(dsm_sigma_ > 0, "dsm_sigma", dsm_sigma_, "a number > 0");
+}
+
+nlohmann::json EnergyModelOptions::to_json() const {
+  nlohmann::json j;
+  PHYSGEN_JSON_PUT(j, event_shape);
+  PHYSGEN_JSON_PUT(j, network);
+  PHYSGEN_JSON_PUT(j, hidden);
+  PHYSGEN_JSON_PUT(j, activation);
+  PHYSGEN_JSON_PUT(j, channels);
+  PHYSGEN_JSON_PUT(j, depth);
+  PHYSGEN_JSON_PUT(j, init_m2);
+  PHYSGEN_JSON_PUT(j, init_lambda);
+  PHYSGEN_JSON_PUT(j, confinement);
+  PHYSGEN_JSON_PUT(j, objective);
+  PHYSGEN_JSON_PUT(j, alpha);
+  j["sampler"] = {{"step_size", sampler_.step_size()},
+                  {"n_steps", sampler_.n_steps()},
+                  {"method", sampler_.method()},
+                  {"noise_scale", sampler_.noise_scale()},
+                  {"grad_clamp", sampler_.grad_clamp()}};
+  PHYSGEN_JSON_PUT(j, buffer_size);
+  PHYSGEN_JSON_PUT(j, reinit_prob);
+  PHYSGEN_JSON_PUT(j, init);
+  PHYSGEN_JSON_PUT(j, init_scale);
+  PHYSGEN_JSON_PUT(j, sample_steps);
+  PHYSGEN_JSON_PUT(j, dsm_sigma);
+  return j;
+}
+
+EnergyModelOptions EnergyModelOptions::from_json(const nlohmann::json& j) {
+  check_known_keys(j, {"event_shape", "network", "hidden", "activation", "channels", "depth", "init_m2",
+                       "init_lambda", "confinement", "objective", "alpha", "sampler", "buffer_size", "reinit_prob",
+                       "init", "init_scale", "sample_steps", "dsm_sigma"},
+                   "[model]");
+  check_arg(j.contains("event_shape"), "event_shape", "(missing)", "a shape such as [8, 8]");
+  EnergyModelOptions o(j["event_shape"].get<std::vector<int64_t>>());
+  PHYSGEN_JSON_GET(j, o, network);
+  PHYSGEN_JSON_GET(j, o, hidden);
+  PHYSGEN_JSON_GET(j, o, activation);
+  PHYSGEN_JSON_GET(j, o, channels);
+  PHYSGEN_JSON_GET(j, o, depth);
+  PHYSGEN_JSON_GET(j, o, init_m2);
+  PHYSGEN_JSON_GET(j, o, init_lambda);
+  PHYSGEN_JSON_GET(j, o, confinement);
+  PHYSGEN_JSON_GET(j, o, objective);
+  PHYSGEN_JSON_GET(j, o, alpha);
+  if (j.contains("sampler")) {
+    const auto& s = j["sampler"];
+    check_known_keys(s, {"step_size", "n_steps", "method", "noise_scale", "grad_clamp"}, "[model.sampler]");
+    LangevinOptions l = o.sampler();
+    PHYSGEN_JSON_GET(s, l, step_size);
+    PHYSGEN_JSON_GET(s, l, n_steps);
+    PHYSGEN_JSON_GET(s, l, method);
+    PHYSGEN_JSON_GET(s, l, noise_scale);
+    PHYSGEN_JSON_GET(s, l, grad_clamp);
+    o.sampler(l);
+  }
+  PHYSGEN_JSON_GET(j, o, buffer_size);
+  PHYSGEN_JSON_GET(j, o, reinit_prob);
+  PHYSGEN_JSON_GET(j, o, init);
+  PHYSGEN_JSON_GET(j, o, init_scale);
+  PHYSGEN_JSON_GET(j, o, sample_steps);
+  PHYSGEN_JSON_GET(j, o, dsm_sigma);
+  o.validate();
+  return o;
+}
+
+// -------------------------------------------------------------------------- model
+
+EnergyModelImpl::EnergyModelImpl(const EnergyModelOptions& options_) : options(options_) {
+  options.validate();
+  reset();
+}
+
+void EnergyModelImpl::reset() {
+  dim_ = 1;
+  for (int64_t s : options.event_shape()) dim_ *= s;
+  if (options.network() == "mlp") {
+    mlp_ = VectorMLP(VectorMLPOptions(dim_, 1).hidden(options.hidden()).activation(options.activation()));
+    network = register_module("energy", mlp_.ptr());
+  } else if (options.network() == "conv") {
+    conv_ = LatticeEnergy(options.channels(), options.depth(), options.activation());
+    network = register_module("energy", conv_.ptr());
+  } else {
+    phi4_ = Phi4FamilyEnergy(options.init_m2(), options.init_lambda());
+    network = register_module("energy", phi4_.ptr());
+  }
+  replay_ = std::make_shared<ReplayBuffer>(options.buffer_size(), options.event_shape(), options.reinit_prob(),
+                                           options.init(), options.init_scale());
+  register_buffer("replay", replay_->states());
+}
+
+torch::Tensor EnergyModelImpl::energy(const torch::Tensor& x) {
+  torch::Tensor u;
+  if (options.network() == "mlp")
+    u = mlp_->forward(x.reshape({x.size(0), dim_})).squeeze(1);
+  else if (options.network() == "conv")
+    u = conv_->forward(x);
+  else
+    u = phi4_->forward(x);
+  if (options.confinement() > 0) u = u + options.confinement() * x.pow(2).flatten(1).sum(1);
+  return u;
+}
+
+EnergyFn EnergyModelImpl::energy_fn() {
+  return [this](const torch::Tensor& x) { return energy(x); };
+}
+
+torch::Tensor EnergyModelImpl::score(const torch::Tensor& x) { return -energy_gradient(energy_fn(), x); }
+
+torch::Tensor EnergyModelImpl::negatives(int64_t n, double* acceptance) {
+  auto [x0, idx] = replay_->draw(n);
+  auto r = langevin(energy_fn(), x0, options.sampler());
+  replay_->update(idx, r.x);
+  if (acceptance) *acceptance = r.acceptance;
+  return r.x;
+}
+
+torch::Tensor EnergyModelImpl::loss(const torch::Tensor& batch, Diagnostics& diag) {
+  const torch::Tensor p = parameters().front();
+  auto x = batch.to(p.device(), p.scalar_type());
+  if (options.objective() == "dsm") {
+    auto eps = torch::randn_like(x);
+    const double sigma = options.dsm_sigma();
+    auto xt = (x + sigma * eps).detach().requires_grad_(true);
+    auto g = torch::autograd::grad({energy(xt).sum()}, {xt}, {}, true, true)[0];
+    auto l = 0.5 * (eps - sigma * g).pow(2).flatten(1).sum(1).mean();
+    diag["dsm"] = l.item<double>();
+    return l;
+  }
+  double acceptance = 1.0;
+  auto neg = negatives(x.size(0), &acceptance);
+  auto e_pos = energy(x), e_neg = energy(neg);
+  auto l = e_pos.mean() - e_neg.mean();
+  if (options.alpha() > 0) l = l + options.alpha() * (e_pos.pow(2).mean() + e_neg.pow(2).mean());
+  diag["e_data"] = e_pos.mean().item<double>();
+  diag["e_model"] = e_neg.mean().item<double>();
+  diag["acceptance"] = acceptance;
+  return l;
+}
+
+torch::Tensor EnergyModelImpl::sample(int64_t n) {
+  check_arg(n >= 1, "n", n, "an integer >= 1");
+  auto opts = options.sampler();
+  opts.n_steps(options.sample_steps());
+  return langevin(energy_fn(), replay_->initial(n), opts).x;
+}
+
+nlohmann::json EnergyModelTask::options() const { return {{"family", "ebm"}, {"ebm", model_->options.to_json()}}; }
+
+}  // namespace physgen

@@ -1,0 +1,297 @@
+#include "physgen/models/gan/gan.h"
+
+#include <torch/torch.h>
+
+#include "physgen/core/check.h"
+#include "physgen/core/registry.h"
+#include "physgen/io/config.h"
+#include "../options_json.h"
+#include "set_adam_betas.h"
+
+namespace physgen {
+
+// ------------------------------------------------------------------------ options
+
+std::vector<std::string> gan_variant_names() { return {"gan", "cgan", "wgan", "wgan-gp"}; }
+
+GanOptions GanOptions::preset(const std::string& variant, std::vector<int64_t> event_shape,
+                              int64_t condition_dim) {
+  check_choice("variant", variant, gan_variant_names());
+  GanOptions o(std::move(event_shape));
+  o.condition_dim(condition_dim);
+  if (variant == "wgan") o.loss("wasserstein").constraint("clip").n_critic(5);
+  if (variant == "wgan-gp") o.loss("wasserstein").constraint("gp").n_critic(5).adam_beta1(0.5).adam_beta2(0.9);
+  return o;
+}
+
+void GanOptions::validate() const {
+  check_arg(!event_shape_.empty(), "event_shape", "[]", "a non-empty shape");
+  for (int64_t s : event_shape_) check_arg(s >= 1, "event_shape", s, "entries >= 1");
+  check_arg(latent_dim_ >= 1, "latent_dim", latent_dim_, "an integer >= 1");
+  check_choice("latent_distribution", latent_distribution_, {"normal", "uniform"});
+  check_choice("loss", loss_, gan_loss_names());
+  check_choice("constraint", constraint_, {"none", "clip", "gp"});
+  check_arg(clip_value_ > 0, "clip_value", clip_value_, "a number > 0");
+  check_arg(gp_lambda_ >= 0, "gp_lambda", gp_lambda_, "a number >= 0");
+  check_arg(n_critic_ >= 1, "n_critic", n_critic_, "an integer >= 1");
+  check_arg(condition_dim_ >= 0, "condition_dim", condition_dim_, "an integer >= 0");
+  check_choice("network", network_, {"mlp", "dcgan"});
+  if (network_ == "dcgan")
+    check_arg(event_shape_.size() == 2 && event_shape_[0] == event_shape_[1], "event_shape",
+              detail::to_display(torch::IntArrayRef(event_shape_)), "{L, L} for network 'dcgan'");
+  check_choice("output_activation", output_activation_, {"none", "tanh"});
+  check_arg(adam_beta1_ >= 0 && adam_beta1_ < 1, "adam_beta1", adam_beta1_, "a number in [0, 1)");
+  check_arg(adam_beta2_ >= 0 && adam_beta2_ < 1, "adam_beta2", adam_beta2_, "a number in [0, 1)");
+}
+
+nlohmann::json GanOptions::to_json() const {
+  nlohmann::json j;
+  PHYSGEN_JSON_PUT(j, event_shape);
+  PHYSGEN_JSON_PUT(j, latent_dim);
+  PHYSGEN_JSON_PUT(j, latent_distribution);
+  PHYSGEN_JSON_PUT(j, loss);
+  PHYSGEN_JSON_PUT(j, constraint);
+  PHYSGEN_JSON_PUT(j, clip_value);
+  PHYSGEN_JSON_PUT(j, gp_lambda);
+  PHYSGEN_JSON_PUT(j, n_critic);
+  PHYSGEN_JSON_PUT(j, condition_dim);
+  PHYSGEN_JSON_PUT(j, network);
+  PHYSGEN_JSON_PUT(j, hidden);
+  PHYSGEN_JSON_PUT(j, activation);
+  PHYSGEN_JSON_PUT(j, channels);
+  PHYSGEN_JSON_PUT(j, scales);
+  PHYSGEN_JSON_PUT(j, batch_norm);
+  PHYSGEN_JSON_PUT(j, periodic);
+  PHYSGEN_JSON_PUT(j, output_activation);
+  PHYSGEN_JSON_PUT(j, adam_beta1);
+  PHYSGEN_JSON_PUT(j, adam_beta2);
+  return j;
+}
+
+GanOptions GanOptions::from_json(const nlohmann::json& j) {
+  check_known_keys(j, {"event_shape", "latent_dim", "latent_distribution", "loss", "constraint", "clip_value",
+                       "gp_lambda", "n_critic", "condition_dim", "network", "hidden", "activation", "channels",
+                       "scales", "batch_norm", "periodic", "output_activation", "adam_beta1", "adam_beta2"},
+                   "[model]");
+  check_arg(j.contains("event_shape"), "event_shape", "(missing)", "a shape such as [8, 8]");
+  GanOptions o(j["event_shape"].get<std::vector<int64_t>>());
+  PHYSGEN_JSON_GET(j, o, latent_dim);
+  PHYSGEN_JSON_GET(j, o, latent_distribution);
+  PHYSGEN_JSON_GET(j, o, loss);
+  PHYSGEN_JSON_GET(j, o, constraint);
+  PHYSGEN_JSON_GET(j, o, clip_value);
+  PHYSGEN_JSON_GET(j, o, gp_lambda);
+  PHYSGEN_JSON_GET(j, o, n_critic);
+  PHYSGEN_JSON_GET(j, o, condition_dim);
+  PHYSGEN_JSON_GET(j, o, network);
+  PHYSGEN_JSON_GET(j, o, hidden);
+  PHYSGEN_JSON_GET(j, o, activation);
+  PHYSGEN_JSON_GET(j, o, channels);
+  PHYSGEN_JSON_GET(j, o, scales);
+  PHYSGEN_JSON_GET(j, o, batch_norm);
+  PHYSGEN_JSON_GET(j, o, periodic);
+  PHYSGEN_JSON_GET(j, o, output_activation);
+  PHYSGEN_JSON_GET(j, o, adam_beta1);
+  PHYSGEN_JSON_GET(j, o, adam_beta2);
+  o.validate();
+  return o;
+}
+
+// -------------------------------------------------------------------------- model
+
+GanImpl::GanImpl(const GanOptions& options_) : options(options_) {
+  options.validate();
+  reset();
+}
+
+void GanImpl::reset() {
+  dim_ = 1;
+  for (int64_t s : options.event_shape()) dim_ *= s;
+  const int64_t cdim = options.condition_dim();
+  if (options.network() == "mlp") {
+    g_mlp_ = VectorMLP(VectorMLPOptions(options.latent_dim(), dim_)
+                           .condition_dim(cdim)
+                           .hidden(options.hidden())
+                           .activation(options.activation())
+                           .output_activation(options.output_activation()));
+    d_mlp_ = VectorMLP(
+        VectorMLPOptions(dim_, 1).condition_dim(cdim).hidden(options.hidden()).activation(options.activation()));
+    generator = register_module("generator", g_mlp_.ptr());
+    discriminator = register_module("discriminator", d_mlp_.ptr());
+  } else {
+    const int64_t L = options.event_shape()[0];
+    g_conv_ = LatticeGenerator(LatticeGeneratorOptions(L, options.latent_dim())
+                                   .condition_dim(cdim)
+                                   .upsamplings(options.scales())
+                                   .channels(options.channels())
+                                   .batch_norm(options.batch_norm())
+                                   .periodic(options.periodic())
+                                   .output_activation(options.output_activation()));
+    d_conv_ = LatticeDiscriminator(LatticeDiscriminatorOptions(L)
+                                       .condition_dim(cdim)
+                                       .downsamplings(options.scales())
+                                       .channels(std::max<int64_t>(1, options.channels() / 2))
+                                       .periodic(options.periodic()));
+    generator = register_module("generator", g_conv_.ptr());
+    discriminator = register_module("discriminator", d_conv_.ptr());
+  }
+}
+
+torch::Tensor GanImpl::sample_latent(int64_t n) {
+  check_arg(n >= 0, "n", n, "an integer >= 0");
+  auto opts = generator->parameters().front().options();
+  if (options.latent_distribution() == "uniform") return 2 * torch::rand({n, options.latent_dim()}, opts) - 1;
+  return torch::randn({n, options.latent_dim()}, opts);
+}
+
+torch::Tensor GanImpl::generate(const torch::Tensor& z, const torch::Tensor& c) {
+  const int64_t n = z.size(0);
+  if (options.network() == "mlp") {
+    auto x = g_mlp_->forward(z, c);
+    std::vector<int64_t> shape{n};
+    shape.insert(shape.end(), options.event_shape().begin(), options.event_shape().end());
+    return x.view(shape);
+  }
+  return g_conv_->forward(z, c);
+}
+
+torch::Tensor GanImpl::discriminate(const torch::Tensor& x, const torch::Tensor& c) {
+  if (options.network() == "mlp") return d_mlp_->forward(x.reshape({x.size(0), dim_}), c).squeeze(1);
+  return d_conv_->forward(x, c);
+}
+
+torch::Tensor GanImpl::expand_condition(const torch::Tensor& c, int64_t n) const {
+  const int64_t cdim = options.condition_dim();
+  check_arg(c.defined() && c.numel() >= 1, "condition", "(undefined)", "a tensor of " + std::to_string(cdim) + " features");
+  if (c.dim() == 2 && c.size(0) == n && c.size(1) == cdim) return c;
+  check_arg(c.numel() == cdim, "condition", detail::to_display(c.sizes()),
+            "(n, " + std::to_string(cdim) + "), (" + std::to_string(cdim) + ") or (1, " + std::to_string(cdim) + ")");
+  return c.reshape({1, cdim}).expand({n, cdim});
+}
+
+torch::Tensor GanImpl::sample(int64_t n) {
+  check_arg(!conditional() || sampling_condition_.defined(), "condition", "(none)",
+            "set_sampling_condition() before sample(n) on a conditional GAN");
+  return sample(n, sampling_condition_);
+}
+
+torch::Tensor GanImpl::sample(int64_t n, const torch::Tensor& c) {
+  torch::NoGradGuard no_grad;
+  auto z = sample_latent(n);
+  torch::Tensor cc;
+  if (conditional()) cc = expand_condition(c, n).to(z.options());
+  return generate(z, cc);
+}
+
+void GanImpl::set_sampling_condition(const torch::Tensor& c) {
+  check_arg(conditional(), "condition", detail::to_display(c.sizes()), "none: the GAN is unconditional");
+  check_arg(c.numel() == options.condition_dim(), "condition", detail::to_display(c.sizes()),
+            std::to_string(options.condition_dim()) + " values");
+  sampling_condition_ = c.detach().reshape({options.condition_dim()}).clone();
+}
+
+torch::Tensor pack_condition(const torch::Tensor& x, const torch::Tensor& c) {
+  check_arg(x.dim() >= 2, "x", detail::to_display(x.sizes()), "a batch (N, ...) of samples");
+  check_arg(c.dim() == 2 && c.size(0) == x.size(0), "c", detail::to_display(c.sizes()),
+            "(N, condition_dim) with N = " + std::to_string(x.size(0)));
+  auto xf = x.flatten(1);
+  const auto dtype = xf.is_floating_point() ? xf.scalar_type() : torch::kFloat32;
+  return torch::cat({xf.to(dtype), c.to(xf.device(), dtype)}, 1);
+}
+
+torch::Tensor one_hot_condition(const torch::Tensor& labels, int64_t num_classes, torch::Dtype dtype) {
+  check_arg(num_classes >= 1, "num_classes", num_classes, "an integer >= 1");
+  auto l = labels.to(torch::kLong).view({-1});
+  if (l.numel() > 0)
+    check_arg(l.min().item<int64_t>() >= 0 && l.max().item<int64_t>() < num_classes, "labels",
+              "[" + std::to_string(l.min().item<int64_t>()) + ", " + std::to_string(l.max().item<int64_t>()) + "]",
+              "integers in [0, " + std::to_string(num_classes) + ")");
+  return torch::one_hot(l, num_classes).to(dtype);
+}
+
+// --------------------------------------------------------------------------- task
+
+GanTask::GanTask(Gan model) : model_(std::move(model)), loss_(gan_loss_from_name(model_->options.loss())) {}
+
+std::vector<std::pair<std::string, std::vector<torch::Tensor>>> GanTask::parameter_groups() {
+  return {{"generator", model_->generator_parameters()}, {"discriminator", model_->discriminator_parameters()}};
+}
+
+std::pair<torch::Tensor, torch::Tensor> GanTask::split(const torch::Tensor& batch) const {
+  const auto& o = model_->options;
+  if (o.condition_dim() == 0) return {batch, torch::Tensor()};
+  int64_t d = 1;
+  for (int64_t s : o.event_shape()) d *= s;
+  check_arg(batch.dim() == 2 && batch.size(1) == d + o.condition_dim(), "batch", detail::to_display(batch.sizes()),
+            "packed rows (B, " + std::to_string(d + o.condition_dim()) + ") from pack_condition");
+  std::vector<int64_t> shape{batch.size(0)};
+  shape.insert(shape.end(), o.event_shape().begin(), o.event_shape().end());
+  return {batch.narrow(1, 0, d).reshape(shape), batch.narrow(1, d, o.condition_dim())};
+}
+
+torch::Tensor GanTask::loss(const torch::Tensor& batch, Diagnostics& diag) {
+  auto [x, c] = split(batch);
+  auto fake = model_->generate(model_->sample_latent(x.size(0)), c).detach();
+  auto l = discriminator_loss(loss_, model_->discriminate(x, c), model_->discriminate(fake, c));
+  diag["d_loss"] = l.item<double>();
+  return l;
+}
+
+double GanTask::train_step(const torch::Tensor& batch, std::vector<torch::optim::Optimizer*>& optimisers,
+                           double clip, int64_t step, Diagnostics& diag) {
+  auto& m = *model_;
+  const auto& o = m.options;
+  auto* opt_g = optimisers.at(0);
+  auto* opt_d = optimisers.at(1);
+  set_adam_betas(*opt_g, o.adam_beta1(), o.adam_beta2());
+  set_adam_betas(*opt_d, o.adam_beta1(), o.adam_beta2());
+  auto [x, c] = split(batch);
+  const int64_t n = x.size(0);
+
+  // Critic / discriminator step.
+  opt_d->zero_grad();
+  torch::Tensor fake;
+  {
+    torch::NoGradGuard no_grad;
+    fake = m.generate(m.sample_latent(n), c);
+  }
+  auto real_out = m.discriminate(x, c);
+  auto fake_out = m.discriminate(fake, c);
+  auto d_loss = discriminator_loss(loss_, real_out, fake_out);
+  auto total = d_loss;
+  if (o.constraint() == "gp") {
+    torch::Tensor norms;
+    auto critic = [&](const torch::Tensor& xi) { return m.discriminate(xi, c); };
+    auto gp = gradient_penalty_at(critic, gradient_penalty_interpolates(x, fake), o.gp_lambda(), &norms);
+    total = total + gp;
+    diag["gp"] = gp.item<double>();
+    diag["grad_norm"] = norms.mean().item<double>();
+  }
+  total.backward();
+  if (clip > 0) torch::nn::utils::clip_grad_norm_(m.discriminator_parameters(), clip);
+  opt_d->step();
+  if (o.constraint() == "clip") {
+    torch::NoGradGuard no_grad;
+    for (auto& p : m.discriminator_parameters()) p.clamp_(-o.clip_value(), o.clip_value());
+  }
+
+  // Generator step every n_critic-th trainer step.
+  if ((step + 1) % o.n_critic() == 0) {
+    opt_g->zero_grad();
+    auto g_loss = generator_loss(loss_, m.discriminate(m.generate(m.sample_latent(n), c), c));
+    g_loss.backward();
+    if (clip > 0) torch::nn::utils::clip_grad_norm_(m.generator_parameters(), clip);
+    opt_g->step();
+    last_g_loss_ = g_loss.item<double>();
+  }
+  const double d = d_loss.item<double>();
+  diag["d_loss"] = d;
+  diag["g_loss"] = last_g_loss_;
+  diag["d_real"] = real_out.mean().item<double>();
+  diag["d_fake"] = fake_out.mean().item<double>();
+  return total.item<double>();
+}
+
+nlohmann::json GanTask::options() const { return {{"family", "gan"}, {"gan", model_->options.to_json()}}; }
+
+}  // namespace physgen

@@ -87,8 +87,9 @@ torch::Tensor pack_condition(const torch::Tensor& x, const torch::Tensor& cond) 
             "condition.shape", cond.defined() ? c10::str(cond.sizes()) : std::string("undefined"),
             "(N) or (N, k) with N = " + std::to_string(n));
   auto flat = x.reshape({n, -1});
+  if (!flat.is_floating_point()) flat = flat.to(torch::kFloat32);  // e.g. int8 Ising spins
   auto c = cond.dim() == 1 ? cond.unsqueeze(1) : cond;
-  return torch::cat({flat, c.to(flat.scalar_type())}, 1);
+  return torch::cat({flat, c.to(flat.device(), flat.scalar_type())}, 1);
 }
 
 std::pair<torch::Tensor, torch::Tensor> unpack_condition(const torch::Tensor& packed,

@@ -190,15 +190,6 @@ void GanImpl::set_sampling_condition(const torch::Tensor& c) {
   sampling_condition_ = c.detach().reshape({options.condition_dim()}).clone();
 }
 
-torch::Tensor pack_condition(const torch::Tensor& x, const torch::Tensor& c) {
-  check_arg(x.dim() >= 2, "x", detail::to_display(x.sizes()), "a batch (N, ...) of samples");
-  check_arg(c.dim() == 2 && c.size(0) == x.size(0), "c", detail::to_display(c.sizes()),
-            "(N, condition_dim) with N = " + std::to_string(x.size(0)));
-  auto xf = x.flatten(1);
-  const auto dtype = xf.is_floating_point() ? xf.scalar_type() : torch::kFloat32;
-  return torch::cat({xf.to(dtype), c.to(xf.device(), dtype)}, 1);
-}
-
 torch::Tensor one_hot_condition(const torch::Tensor& labels, int64_t num_classes, torch::Dtype dtype) {
   check_arg(num_classes >= 1, "num_classes", num_classes, "an integer >= 1");
   auto l = labels.to(torch::kLong).view({-1});

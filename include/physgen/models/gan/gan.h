@@ -41,6 +41,7 @@
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
 
+#include "physgen/models/diffusion/condition.h"
 #include "physgen/models/gan/losses.h"
 #include "physgen/models/generative.h"
 #include "physgen/nn/dcgan.h"
@@ -146,9 +147,8 @@ class GanImpl : public torch::nn::Cloneable<GanImpl>, public GenerativeModel {
 };
 TORCH_MODULE(Gan);
 
-/// Packs samples x (N, *event_shape) and conditions c (N, condition_dim) into the rows
-/// [flatten(x), c] (N, d + condition_dim) that a conditional GanTask trains on (float dtype of x).
-torch::Tensor pack_condition(const torch::Tensor& x, const torch::Tensor& c);
+// pack_condition(x, c) -> rows [flatten(x), c], shared with the diffusion family:
+// see physgen/models/diffusion/condition.h.
 
 /// One-hot conditions (N, num_classes) (float32, or `dtype`) from integer labels (N) in [0, num_classes).
 torch::Tensor one_hot_condition(const torch::Tensor& labels, int64_t num_classes,

@@ -13,6 +13,7 @@
 #include "physgen/core/check.h"
 #include "physgen/core/progress.h"
 #include "physgen/core/rng.h"
+#include "physgen/core/runtime.h"
 #include "physgen/core/version.h"
 #include "physgen/io/atomic_file.h"
 #include "physgen/io/plot.h"
@@ -203,6 +204,10 @@ nlohmann::json run_flow(const DemoFlags& f, const torch::Device& device, const s
   auto topts = TrainerOptions().steps(f.flow_steps).batch_size(64).lr(1e-3).log_every(10)
                    .checkpoint_path(ckpt).csv_path(ckpt + ".csv");
   Trainer trainer(task, topts);
+  // This flow is small (batch 64 of 8x8 fields): intra-op threads cost more than they bring.
+  // Measured here: 30.7 steps/s on one thread vs 7.5 on two (2-core machine with background load).
+  // An explicit --threads still wins.
+  if (f.common.threads == 0) configure_runtime(1);
   // Train in slices so the wall-clock budget is honoured on slow machines.
   TrainResult r;
   std::vector<HistoryRow> history;

@@ -260,6 +260,8 @@ TEST(FlowMCMC, ExactModelAcceptsEverythingAndBookkeepingIsConsistent) {
   EXPECT_EQ(chain.steps(), 600);
   auto held = chain.state().clone();
   auto b = chain.run(50);
-  if (!b.accepted[0].item<bool>()) EXPECT_TRUE(torch::equal(b.chain[0], held[0]));
+  if (!b.accepted[0].item<bool>()) {
+    EXPECT_TRUE(torch::equal(b.chain[0], held[0]));
+  }
   EXPECT_EQ(chain.info()["algorithm"], "flow_mh");
 }

@@ -7,8 +7,9 @@
 
 // Each kernel is compiled for AVX2+FMA and for the baseline ISA and picked at run time (the
 // library is built portable). The vector loops run over the output channels; their length is
-// a compile-time constant for the common widths, so the accumulator of one site lives in
-// registers.
+// a compile-time constant (<= one 256-bit register, wider channel counts in chunks), so the
+// accumulators live in registers. Pointers into weights / outputs / gradients advance by the
+// leading dimension `ld` (the full channel count), which lets a chunk address its columns.
 
 namespace physgen {
 namespace detail {
@@ -29,7 +30,7 @@ template <class T, int kV>
 __attribute__((always_inline)) inline void conv_rows(const T* x, const T* w, const T* bias,
                                                      const int64_t* idx, T* y, int64_t r0,
                                                      int64_t r1, int64_t S, int64_t Cin,
-                                                     int64_t Crt, int64_t kk) {
+                                                     int64_t Crt, int64_t kk, int64_t ld) {
   const int64_t C = kV > 0 ? kV : Crt;
   if constexpr (kV >= 2) {
     using V = typename Vec<T, kV>::type;
@@ -50,28 +51,28 @@ __attribute__((always_inline)) inline void conv_rows(const T* x, const T* w, con
       }
       for (int64_t q = 0; q < kk; ++q) {
         for (int j = 0; j < kBlock; ++j) xr[j] = xbase[j] + ibase[j][q] * Cin;
-        const T* wq = w + q * Cin * kV;
+        const T* wq = w + q * Cin * ld;
         for (int64_t c = 0; c < Cin; ++c) {
           V wv;
-          std::memcpy(&wv, wq + c * kV, sizeof(V));
+          std::memcpy(&wv, wq + c * ld, sizeof(V));
           for (int j = 0; j < kBlock; ++j) acc[j] += xr[j][c] * wv;
         }
       }
-      for (int j = 0; j < kBlock; ++j) std::memcpy(y + (r + j) * kV, &acc[j], sizeof(V));
+      for (int j = 0; j < kBlock; ++j) std::memcpy(y + (r + j) * ld, &acc[j], sizeof(V));
     }
     for (; r < r1; ++r) {
       const int64_t b = r / S, s = r - b * S;
       V acc = b0;
       for (int64_t q = 0; q < kk; ++q) {
         const T* xq = x + (b * S + idx[s * kk + q]) * Cin;
-        const T* wq = w + q * Cin * kV;
+        const T* wq = w + q * Cin * ld;
         for (int64_t c = 0; c < Cin; ++c) {
           V wv;
-          std::memcpy(&wv, wq + c * kV, sizeof(V));
+          std::memcpy(&wv, wq + c * ld, sizeof(V));
           acc += xq[c] * wv;
         }
       }
-      std::memcpy(y + r * kV, &acc, sizeof(V));
+      std::memcpy(y + r * ld, &acc, sizeof(V));
     }
   } else if constexpr (kV == 1) {
     // One output channel: four sites at a time for four independent chains.
@@ -130,10 +131,11 @@ template <class T, int kV>
 __attribute__((always_inline)) inline void weight_grad_rows(const T* x, const T* g,
                                                             const int64_t* idx, T* gw, int64_t q0,
                                                             int64_t q1, int64_t B, int64_t S,
-                                                            int64_t Cin, int64_t Crt, int64_t kk) {
+                                                            int64_t Cin, int64_t Crt, int64_t kk,
+                                                            int64_t ld) {
   const int64_t C = kV > 0 ? kV : Crt;
   for (int64_t q = q0; q < q1; ++q) {
-    T* gq = gw + q * Cin * C;
+    T* gq = gw + q * Cin * ld;
     if constexpr (kV >= 2) {
       using V = typename Vec<T, kV>::type;
       int64_t c0 = 0;
@@ -143,30 +145,30 @@ __attribute__((always_inline)) inline void weight_grad_rows(const T* x, const T*
           for (int64_t s = 0; s < S; ++s) {
             const T* xr = x + (b * S + idx[s * kk + q]) * Cin + c0;
             V gv;
-            std::memcpy(&gv, g + (b * S + s) * kV, sizeof(V));
+            std::memcpy(&gv, g + (b * S + s) * ld, sizeof(V));
             a0 += xr[0] * gv;
             a1 += xr[1] * gv;
             a2 += xr[2] * gv;
             a3 += xr[3] * gv;
           }
-        std::memcpy(gq + (c0 + 0) * kV, &a0, sizeof(V));
-        std::memcpy(gq + (c0 + 1) * kV, &a1, sizeof(V));
-        std::memcpy(gq + (c0 + 2) * kV, &a2, sizeof(V));
-        std::memcpy(gq + (c0 + 3) * kV, &a3, sizeof(V));
+        std::memcpy(gq + (c0 + 0) * ld, &a0, sizeof(V));
+        std::memcpy(gq + (c0 + 1) * ld, &a1, sizeof(V));
+        std::memcpy(gq + (c0 + 2) * ld, &a2, sizeof(V));
+        std::memcpy(gq + (c0 + 3) * ld, &a3, sizeof(V));
       }
       for (; c0 < Cin; ++c0) {
         V a[2] = {V{}, V{}};  // two chains over alternating sites
         for (int64_t b = 0; b < B; ++b) {
           const T* xb = x + b * S * Cin + c0;
-          const T* gb = g + b * S * kV;
+          const T* gb = g + b * S * ld;
           for (int64_t s = 0; s < S; ++s) {
             V gv;
-            std::memcpy(&gv, gb + s * kV, sizeof(V));
+            std::memcpy(&gv, gb + s * ld, sizeof(V));
             a[s & 1] += xb[idx[s * kk + q] * Cin] * gv;
           }
         }
         a[0] += a[1];
-        std::memcpy(gq + c0 * kV, &a[0], sizeof(V));
+        std::memcpy(gq + c0 * ld, &a[0], sizeof(V));
       }
     } else if constexpr (kV == 1) {
       // One output channel: four input channels at a time (four chains), then the rest.
@@ -222,24 +224,24 @@ __attribute__((always_inline)) inline void weight_grad_rows(const T* x, const T*
 template <class T, int kV>
 PHYSGEN_FAST void conv_rows_avx2(const T* x, const T* w, const T* bias, const int64_t* idx, T* y,
                                  int64_t r0, int64_t r1, int64_t S, int64_t Cin, int64_t C,
-                                 int64_t kk) {
-  conv_rows<T, kV>(x, w, bias, idx, y, r0, r1, S, Cin, C, kk);
+                                 int64_t kk, int64_t ld) {
+  conv_rows<T, kV>(x, w, bias, idx, y, r0, r1, S, Cin, C, kk, ld);
 }
 template <class T, int kV>
 void conv_rows_base(const T* x, const T* w, const T* bias, const int64_t* idx, T* y, int64_t r0,
-                    int64_t r1, int64_t S, int64_t Cin, int64_t C, int64_t kk) {
-  conv_rows<T, kV>(x, w, bias, idx, y, r0, r1, S, Cin, C, kk);
+                    int64_t r1, int64_t S, int64_t Cin, int64_t C, int64_t kk, int64_t ld) {
+  conv_rows<T, kV>(x, w, bias, idx, y, r0, r1, S, Cin, C, kk, ld);
 }
 template <class T, int kV>
 PHYSGEN_FAST void weight_grad_avx2(const T* x, const T* g, const int64_t* idx, T* gw, int64_t q0,
                                    int64_t q1, int64_t B, int64_t S, int64_t Cin, int64_t C,
-                                   int64_t kk) {
-  weight_grad_rows<T, kV>(x, g, idx, gw, q0, q1, B, S, Cin, C, kk);
+                                   int64_t kk, int64_t ld) {
+  weight_grad_rows<T, kV>(x, g, idx, gw, q0, q1, B, S, Cin, C, kk, ld);
 }
 template <class T, int kV>
 void weight_grad_base(const T* x, const T* g, const int64_t* idx, T* gw, int64_t q0, int64_t q1,
-                      int64_t B, int64_t S, int64_t Cin, int64_t C, int64_t kk) {
-  weight_grad_rows<T, kV>(x, g, idx, gw, q0, q1, B, S, Cin, C, kk);
+                      int64_t B, int64_t S, int64_t Cin, int64_t C, int64_t kk, int64_t ld) {
+  weight_grad_rows<T, kV>(x, g, idx, gw, q0, q1, B, S, Cin, C, kk, ld);
 }
 
 bool has_avx2_fma() {
@@ -247,52 +249,58 @@ bool has_avx2_fma() {
   return yes;
 }
 
-using ConvFn = void (*)(const void*, const void*, const void*, const int64_t*, void*, int64_t,
-                        int64_t, int64_t, int64_t, int64_t, int64_t);
-
 template <class T, int kV>
 void run_conv(const T* x, const T* w, const T* bias, const int64_t* idx, T* y, int64_t B,
-              int64_t S, int64_t Cin, int64_t C, int64_t kk) {
+              int64_t S, int64_t Cin, int64_t C, int64_t kk, int64_t ld) {
   const auto fn = has_avx2_fma() ? &conv_rows_avx2<T, kV> : &conv_rows_base<T, kV>;
-  at::parallel_for(0, B * S, 256,
-                   [&](int64_t r0, int64_t r1) { fn(x, w, bias, idx, y, r0, r1, S, Cin, C, kk); });
+  at::parallel_for(0, B * S, 256, [&](int64_t r0, int64_t r1) {
+    fn(x, w, bias, idx, y, r0, r1, S, Cin, C, kk, ld);
+  });
 }
 
 template <class T, int kV>
 void run_weight_grad(const T* x, const T* g, const int64_t* idx, T* gw, int64_t B, int64_t S,
-                     int64_t Cin, int64_t C, int64_t kk) {
+                     int64_t Cin, int64_t C, int64_t kk, int64_t ld) {
   const auto fn = has_avx2_fma() ? &weight_grad_avx2<T, kV> : &weight_grad_base<T, kV>;
-  at::parallel_for(0, kk, 1,
-                   [&](int64_t q0, int64_t q1) { fn(x, g, idx, gw, q0, q1, B, S, Cin, C, kk); });
+  at::parallel_for(0, kk, 1, [&](int64_t q0, int64_t q1) {
+    fn(x, g, idx, gw, q0, q1, B, S, Cin, C, kk, ld);
+  });
 }
 
-// Dispatch on the vector width (the channel count the inner loops run over).
+// Dispatch on the channel count C the vector loops run over: compile-time widths up to one
+// 256-bit register (kLanes = 8 floats or 4 doubles); wider C that is a multiple of kLanes is
+// processed in kLanes-wide channel chunks (leading dimension C); anything else at run time.
 template <class T>
 void conv(const T* x, const T* w, const T* bias, const int64_t* idx, T* y, int64_t B, int64_t S,
           int64_t Cin, int64_t C, int64_t kk) {
-  switch (C) {
-    case 1: return run_conv<T, 1>(x, w, bias, idx, y, B, S, Cin, C, kk);
-    case 2: return run_conv<T, 2>(x, w, bias, idx, y, B, S, Cin, C, kk);
-    case 4: return run_conv<T, 4>(x, w, bias, idx, y, B, S, Cin, C, kk);
-    case 8: return run_conv<T, 8>(x, w, bias, idx, y, B, S, Cin, C, kk);
-    case 16: return run_conv<T, 16>(x, w, bias, idx, y, B, S, Cin, C, kk);
-    case 32: return run_conv<T, 32>(x, w, bias, idx, y, B, S, Cin, C, kk);
-    default: return run_conv<T, 0>(x, w, bias, idx, y, B, S, Cin, C, kk);
+  constexpr int kLanes = 32 / sizeof(T);
+  if (C > kLanes && C % kLanes == 0) {
+    for (int64_t k = 0; k < C; k += kLanes)
+      run_conv<T, kLanes>(x, w + k, bias ? bias + k : nullptr, idx, y + k, B, S, Cin, kLanes, kk,
+                          C);
+    return;
   }
+  if (C == 1) return run_conv<T, 1>(x, w, bias, idx, y, B, S, Cin, C, kk, C);
+  if (C == 2) return run_conv<T, 2>(x, w, bias, idx, y, B, S, Cin, C, kk, C);
+  if (C == 4) return run_conv<T, 4>(x, w, bias, idx, y, B, S, Cin, C, kk, C);
+  if (C == kLanes) return run_conv<T, kLanes>(x, w, bias, idx, y, B, S, Cin, C, kk, C);
+  return run_conv<T, 0>(x, w, bias, idx, y, B, S, Cin, C, kk, C);
 }
 
 template <class T>
 void weight_grad(const T* x, const T* g, const int64_t* idx, T* gw, int64_t B, int64_t S,
                  int64_t Cin, int64_t C, int64_t kk) {
-  switch (C) {
-    case 1: return run_weight_grad<T, 1>(x, g, idx, gw, B, S, Cin, C, kk);
-    case 2: return run_weight_grad<T, 2>(x, g, idx, gw, B, S, Cin, C, kk);
-    case 4: return run_weight_grad<T, 4>(x, g, idx, gw, B, S, Cin, C, kk);
-    case 8: return run_weight_grad<T, 8>(x, g, idx, gw, B, S, Cin, C, kk);
-    case 16: return run_weight_grad<T, 16>(x, g, idx, gw, B, S, Cin, C, kk);
-    case 32: return run_weight_grad<T, 32>(x, g, idx, gw, B, S, Cin, C, kk);
-    default: return run_weight_grad<T, 0>(x, g, idx, gw, B, S, Cin, C, kk);
+  constexpr int kLanes = 32 / sizeof(T);
+  if (C > kLanes && C % kLanes == 0) {
+    for (int64_t k = 0; k < C; k += kLanes)
+      run_weight_grad<T, kLanes>(x, g + k, idx, gw + k, B, S, Cin, kLanes, kk, C);
+    return;
   }
+  if (C == 1) return run_weight_grad<T, 1>(x, g, idx, gw, B, S, Cin, C, kk, C);
+  if (C == 2) return run_weight_grad<T, 2>(x, g, idx, gw, B, S, Cin, C, kk, C);
+  if (C == 4) return run_weight_grad<T, 4>(x, g, idx, gw, B, S, Cin, C, kk, C);
+  if (C == kLanes) return run_weight_grad<T, kLanes>(x, g, idx, gw, B, S, Cin, C, kk, C);
+  return run_weight_grad<T, 0>(x, g, idx, gw, B, S, Cin, C, kk, C);
 }
 
 // inv[t*kk + q] = the site s with index[s*kk + q] == t (a bijection for each q on the torus).

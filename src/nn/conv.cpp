@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "physgen/core/check.h"
+#include "periodic_conv_kernels.h"
 
 namespace physgen {
 
@@ -30,129 +31,55 @@ torch::Tensor periodic_conv_index(int64_t H, int64_t W, int64_t kernel_size,
 
 namespace {
 
-// The channel loops have a compile-time length for the common widths (so they compile to a
-// few vector moves) and a runtime length otherwise.
-template <class T, int kC>
-void im2col_kernel(const T* x, const int64_t* idx, T* out, int64_t B, int64_t S, int64_t Crt,
-                   int64_t kk) {
-  const int64_t C = kC > 0 ? kC : Crt;
-  at::parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
-    for (int64_t b = b0; b < b1; ++b) {
-      const T* xb = x + b * S * C;
-      T* o = out + b * S * kk * C;
-      for (int64_t sq = 0; sq < S * kk; ++sq, o += C) {
-        const T* src = xb + idx[sq] * C;
-        for (int64_t c = 0; c < C; ++c) o[c] = src[c];
-      }
-    }
-  });
-}
-
-template <class T, int kC>
-void col2im_kernel(const T* g, const int64_t* idx, T* gx, int64_t B, int64_t S, int64_t Crt,
-                   int64_t kk) {
-  const int64_t C = kC > 0 ? kC : Crt;
-  at::parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
-    for (int64_t b = b0; b < b1; ++b) {
-      const T* gs = g + b * S * kk * C;
-      T* xb = gx + b * S * C;
-      for (int64_t sq = 0; sq < S * kk; ++sq, gs += C) {
-        T* dst = xb + idx[sq] * C;
-        for (int64_t c = 0; c < C; ++c) dst[c] += gs[c];
-      }
-    }
-  });
-}
-
-template <class T, template <class, int> class Kernel>
-struct ByWidth {
-  template <class... Args>
-  static void run(int64_t C, Args... args) {
-    switch (C) {
-      case 1: return Kernel<T, 1>::run(args...);
-      case 2: return Kernel<T, 2>::run(args...);
-      case 4: return Kernel<T, 4>::run(args...);
-      case 8: return Kernel<T, 8>::run(args...);
-      case 16: return Kernel<T, 16>::run(args...);
-      default: return Kernel<T, 0>::run(args...);
-    }
-  }
-};
-template <class T, int kC>
-struct Im2Col {
-  static void run(const T* x, const int64_t* idx, T* out, int64_t B, int64_t S, int64_t C,
-                  int64_t kk) {
-    im2col_kernel<T, kC>(x, idx, out, B, S, C, kk);
-  }
-};
-template <class T, int kC>
-struct Col2Im {
-  static void run(const T* g, const int64_t* idx, T* gx, int64_t B, int64_t S, int64_t C,
-                  int64_t kk) {
-    col2im_kernel<T, kC>(g, idx, gx, B, S, C, kk);
-  }
-};
-
 bool kernel_applies(const torch::Tensor& x, const torch::Tensor& index) {
   return x.device().is_cpu() && index.device().is_cpu() &&
          (x.scalar_type() == torch::kFloat32 || x.scalar_type() == torch::kFloat64);
 }
 
-torch::Tensor im2col_cpu(const torch::Tensor& xin, const torch::Tensor& index, int64_t kk) {
-  auto x = xin.contiguous();
-  const int64_t B = x.size(0), S = x.size(1), C = x.size(2);
-  auto out = torch::empty({B * S, kk * C}, x.options());
-  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "periodic_im2col", [&] {
-    ByWidth<scalar_t, Im2Col>::run(C, x.data_ptr<scalar_t>(), index.data_ptr<int64_t>(),
-                                   out.data_ptr<scalar_t>(), B, S, C, kk);
-  });
-  return out;
-}
-
-torch::Tensor col2im_cpu(const torch::Tensor& gin, const torch::Tensor& index, int64_t B,
-                         int64_t S, int64_t C, int64_t kk) {
-  auto g = gin.contiguous();
-  auto gx = torch::zeros({B, S, C}, g.options());
-  AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "periodic_col2im", [&] {
-    ByWidth<scalar_t, Col2Im>::run(C, g.data_ptr<scalar_t>(), index.data_ptr<int64_t>(),
-                                   gx.data_ptr<scalar_t>(), B, S, C, kk);
-  });
-  return gx;
-}
-
-struct PeriodicIm2Col : public torch::autograd::Function<PeriodicIm2Col> {
+// Direct periodic convolution (src/nn/periodic_conv_kernels.cpp) with its own backward: one
+// autograd node per layer, no im2col buffer.
+struct PeriodicConvFn : public torch::autograd::Function<PeriodicConvFn> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
-                               const torch::Tensor& index, int64_t kk) {
-    ctx->saved_data["B"] = x.size(0);
-    ctx->saved_data["S"] = x.size(1);
-    ctx->saved_data["C"] = x.size(2);
-    ctx->saved_data["kk"] = kk;
+                               const torch::Tensor& weight, const torch::Tensor& bias,
+                               const torch::Tensor& index) {
+    auto xc = x.contiguous();
+    const int64_t kk = weight.size(0) * weight.size(1);
+    ctx->save_for_backward({xc, weight});
     ctx->saved_data["index"] = index;
-    return im2col_cpu(x, index, kk);
+    return detail::periodic_conv_forward_cpu(
+        xc, weight.reshape({kk, weight.size(2), weight.size(3)}),
+        bias.numel() > 0 ? bias : torch::Tensor(), index);
   }
   static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
                                                torch::autograd::tensor_list grads) {
-    auto gx = col2im_cpu(grads[0], ctx->saved_data["index"].toTensor(),
-                         ctx->saved_data["B"].toInt(), ctx->saved_data["S"].toInt(),
-                         ctx->saved_data["C"].toInt(), ctx->saved_data["kk"].toInt());
-    return {gx, torch::Tensor(), torch::Tensor()};
+    const auto saved = ctx->get_saved_variables();
+    const auto& x = saved[0];
+    const auto& weight = saved[1];
+    const int64_t kk = weight.size(0) * weight.size(1), cout = weight.size(3);
+    auto r = detail::periodic_conv_backward_cpu(
+        grads[0], x, weight.reshape({kk, weight.size(2), cout}),
+        ctx->saved_data["index"].toTensor(), ctx->needs_input_grad(0),
+        ctx->needs_input_grad(1));
+    torch::Tensor gw = r.second.defined() ? r.second.view(weight.sizes()) : torch::Tensor();
+    torch::Tensor gb =
+        ctx->needs_input_grad(2) ? grads[0].reshape({-1, cout}).sum(0) : torch::Tensor();
+    return {r.first, gw, gb, torch::Tensor()};
   }
 };
 
 }  // namespace
 
-torch::Tensor periodic_im2col(const torch::Tensor& x, const torch::Tensor& index, int64_t kk) {
-  const int64_t B = x.size(0), S = x.size(1), C = x.size(2);
-  if (kernel_applies(x, index)) return PeriodicIm2Col::apply(x, index, kk);
-  return x.index_select(1, index).view({B * S, kk * C});
-}
-
 torch::Tensor periodic_conv2d_sites(const torch::Tensor& x, const torch::Tensor& weight,
                                     const torch::Tensor& bias, const torch::Tensor& index) {
+  if (kernel_applies(x, index)) {
+    // Function::apply takes no undefined tensors: "no bias" travels as an empty tensor.
+    return PeriodicConvFn::apply(x, weight, bias.defined() ? bias : torch::empty({0}, x.options()),
+                                 index);
+  }
+  // Elsewhere (CUDA): gather (B*S, kk*Cin), row = site, columns ordered (a, e, c), then GEMM.
   const int64_t B = x.size(0), S = x.size(1);
   const int64_t kk = weight.size(0) * weight.size(1), cin = weight.size(2), cout = weight.size(3);
-  // (B*S, kk*Cin): row = site, columns ordered (a, e, c), matching weight.view(kk*Cin, Cout).
-  auto cols = periodic_im2col(x, index, kk);
+  auto cols = x.index_select(1, index).view({B * S, kk * cin});
   auto wt = weight.reshape({kk * cin, cout});
   auto y = bias.defined() ? torch::addmm(bias, cols, wt) : torch::mm(cols, wt);
   return y.view({B, S, cout});

@@ -18,30 +18,46 @@
 
 using namespace physgen;
 
+// Every kernel path: compile-time widths, channel chunks (16 = 2 x 8 floats, 4 x 4 doubles),
+// run-time widths (3, 5); float and double; kernel sizes 1, 3, 5.
 TEST(PeriodicConv, MatchesConv2dWithCircularPaddingIncludingGradients) {
   torch::manual_seed(0);
-  for (int64_t k : {1, 3, 5}) {
-    auto conv = PeriodicConv2d(PeriodicConv2dOptions(3, 4, k));
-    conv->to(torch::kFloat64);
-    auto ref = torch::nn::Conv2d(
-        torch::nn::Conv2dOptions(3, 4, k).padding(k / 2).padding_mode(torch::kCircular));
-    ref->to(torch::kFloat64);
-    {
-      torch::NoGradGuard no_grad;
-      ref->weight.copy_(conv->weight.permute({3, 2, 0, 1}));
-      ref->bias.copy_(conv->bias);
-    }
-    auto x = torch::randn({2, 3, 6, 5}, torch::kFloat64).requires_grad_(true);
-    auto x2 = x.detach().clone().requires_grad_(true);
-    auto y = conv->forward(x);
-    auto y2 = ref->forward(x2);
-    EXPECT_LT((y - y2).abs().max().item<double>(), 1e-12) << "k = " << k;
-    auto w = torch::randn_like(y);
-    (y * w).sum().backward();
-    (y2 * w).sum().backward();
-    EXPECT_LT((x.grad() - x2.grad()).abs().max().item<double>(), 1e-12);
-    EXPECT_LT((conv->weight.grad().permute({3, 2, 0, 1}) - ref->weight.grad()).abs().max().item<double>(),
-              1e-12);
+  const std::vector<std::pair<int64_t, int64_t>> channels{{3, 4}, {5, 16}, {16, 3}, {1, 8}, {8, 1}};
+  for (auto dtype : {torch::kFloat64, torch::kFloat32}) {
+    const double tol = dtype == torch::kFloat64 ? 1e-12 : 2e-5;
+    for (int64_t k : {1, 3, 5})
+      for (auto ch : channels) {
+        auto conv = PeriodicConv2d(PeriodicConv2dOptions(ch.first, ch.second, k));
+        conv->to(dtype);
+        auto ref = torch::nn::Conv2d(torch::nn::Conv2dOptions(ch.first, ch.second, k)
+                                         .padding(k / 2)
+                                         .padding_mode(torch::kCircular));
+        ref->to(dtype);
+        {
+          torch::NoGradGuard no_grad;
+          ref->weight.copy_(conv->weight.permute({3, 2, 0, 1}));
+          ref->bias.copy_(conv->bias);
+        }
+        auto x = torch::randn({5, ch.first, 6, 5}, dtype).requires_grad_(true);
+        auto x2 = x.detach().clone().requires_grad_(true);
+        auto y = conv->forward(x);
+        auto y2 = ref->forward(x2);
+        const std::string what = "k " + std::to_string(k) + ", " + std::to_string(ch.first) +
+                                 " -> " + std::to_string(ch.second);
+        EXPECT_LT((y - y2).abs().max().item<double>(), tol) << what;
+        auto w = torch::randn_like(y);
+        (y * w).sum().backward();
+        (y2 * w).sum().backward();
+        EXPECT_LT((x.grad() - x2.grad()).abs().max().item<double>(), tol) << what;
+        EXPECT_LT((conv->weight.grad().permute({3, 2, 0, 1}) - ref->weight.grad())
+                      .abs()
+                      .max()
+                      .item<double>(),
+                  10 * tol)
+            << what;
+        EXPECT_LT((conv->bias.grad() - ref->bias.grad()).abs().max().item<double>(), 10 * tol)
+            << what;
+      }
   }
 }
 

@@ -4,11 +4,13 @@
 //   y[b, o, i, j] = bias[o] + sum_{c, a, e} w[o, c, a, e] x[b, c, (i + a - p) mod H, (j + e - p) mod W],
 //   p = (k - 1) / 2,  k odd,
 //
-// i.e. the cross-correlation of torch::nn::Conv2d with padding_mode kCircular, but
-// computed as one gather (periodic padding and im2col fused: a plain C++ kernel on CPU, an
-// index_select elsewhere) followed by one GEMM, in a site-major layout (B, H*W, C).
-// On small lattices (L = 8, 8 channels, batch 64) this is several times faster than
-// Conv2d(kCircular) on CPU. Weights are stored in GEMM order, shape (k, k, in, out), so
+// i.e. the cross-correlation of torch::nn::Conv2d with padding_mode kCircular, in a
+// site-major layout (B, H*W, C). On CPU (float/double) it is a direct stencil kernel in plain
+// C++ (AVX2/FMA when the processor has it, picked at run time) with a hand-written backward:
+// one autograd node per layer and no im2col buffer; elsewhere (CUDA) a gather (padding and
+// im2col fused in one index_select) followed by one GEMM. First-order gradients only on CPU.
+// On small lattices (L = 8, 8 channels, batch 64) this is faster than Conv2d(kCircular) on
+// CPU (bench/bench_flows.cpp, BM_PeriodicConv). Weights are stored in GEMM order, shape (k, k, in, out), so
 // weight[a][e][c][o] = w_Conv2d[o][c][a][e]; initialisation as Conv2d (weights and biases
 // uniform in +-1/sqrt(in * k * k)).
 #include <cstdint>
@@ -26,11 +28,6 @@ namespace physgen {
 /// for site s = i*W + j.
 torch::Tensor periodic_conv_index(int64_t H, int64_t W, int64_t kernel_size,
                                   const torch::Device& device = torch::kCPU);
-
-/// Periodic im2col: x (B, S, C) -> (B*S, kk*C) with row b*S + s holding x[b, index[s*kk + q], :]
-/// for q = 0..kk-1 (kk = k*k). Differentiable (first order); a plain C++ kernel for contiguous
-/// float/double CPU tensors, index_select otherwise.
-torch::Tensor periodic_im2col(const torch::Tensor& x, const torch::Tensor& index, int64_t kk);
 
 /// Periodic convolution in the site-major layout: x (B, H*W, Cin) -> (B, H*W, Cout);
 /// weight (k, k, Cin, Cout), bias (Cout) or undefined, index from periodic_conv_index().

@@ -188,9 +188,13 @@ TEST(PoissonField, ModelsValidateAndRoundTripOptions) {
   auto p = PFGMOptions::from_json(PFGMOptions({3}).M(100).to_json());
   EXPECT_DOUBLE_EQ(p.M(), 100.0);
   // The PFGM++ denoiser preconditioning: with F = 0 it returns c_skip x.
-  PFGMPP model(PFGMPPOptions({2}).data_std(0.5));
-  for (auto& q : model->parameters()) q.detach().zero_();
+  PFGMPP edm(PFGMPPOptions({2}).data_std(0.5).preconditioning("edm"));
+  PFGMPP eps(PFGMPPOptions({2}));
+  for (auto& q : edm->parameters()) q.detach().zero_();
+  for (auto& q : eps->parameters()) q.detach().zero_();
   auto x = torch::ones({3, 2});
-  auto d = model->denoise(x, torch::full({1}, 1.0), torch::Tensor());
+  auto d = edm->denoise(x, torch::full({1}, 1.0), torch::Tensor());
   EXPECT_TRUE(torch::allclose(d, x * (0.25 / 1.25)));
+  EXPECT_TRUE(torch::allclose(eps->denoise(x, torch::full({1}, 1.0), torch::Tensor()), x));
+  EXPECT_THROW(PFGMPP(PFGMPPOptions({2}).preconditioning("vp")), InvalidArgument);
 }

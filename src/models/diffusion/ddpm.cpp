@@ -20,7 +20,11 @@ nlohmann::json DDPMOptions::to_json() const {
           {"condition", condition().to_json()},
           {"sampler", sampler()},
           {"variance", ancestral().variance()},
-          {"ddim", {{"steps", ddim().steps()}, {"eta", ddim().eta()}, {"spacing", ddim().spacing()}}},
+          {"ddim",
+           {{"steps", ddim().steps()},
+            {"eta", ddim().eta()},
+            {"spacing", ddim().spacing()},
+            {"clip_x0", ddim().clip_x0()}}},
           {"guidance", guidance()}};
 }
 
@@ -38,10 +42,11 @@ DDPMOptions DDPMOptions::from_json(const nlohmann::json& j) {
   if (j.contains("variance")) o.ancestral().variance(j.at("variance").get<std::string>());
   if (j.contains("ddim")) {
     const auto& d = j.at("ddim");
-    check_known_keys(d, {"steps", "eta", "spacing"}, "[ddim]");
+    check_known_keys(d, {"steps", "eta", "spacing", "clip_x0"}, "[ddim]");
     if (d.contains("steps")) o.ddim().steps(d.at("steps").get<int64_t>());
     if (d.contains("eta")) o.ddim().eta(d.at("eta").get<double>());
     if (d.contains("spacing")) o.ddim().spacing(d.at("spacing").get<std::string>());
+    if (d.contains("clip_x0")) o.ddim().clip_x0(d.at("clip_x0").get<double>());
   }
   if (j.contains("guidance")) o.guidance(j.at("guidance").get<double>());
   return o;

@@ -53,8 +53,8 @@ TEST(DiffusionConditional, ClassFreeGuidanceOn8Gaussians) {
   auto labels = torch::arange(8, torch::kLong).repeat({n / 8});
   const double untrained = accuracy(model->sample_conditional(labels), labels);
   DDPMTask task(model, "ddpm");
-  Trainer trainer(task, TrainerOptions().steps(2000).batch_size(256).lr(2e-3).warmup(50)
-                            .progress(false));
+  Trainer trainer(task,
+                  TrainerOptions().steps(2000).batch_size(256).lr(2e-3).warmup(50).progress(false));
   TrainResult r = trainer.fit(data);
   ASSERT_EQ(r.status, TrainResult::Status::Finished) << r.message;
   std::printf("conditional ddpm: %lld steps in %.1f s\n", static_cast<long long>(r.steps_done),
@@ -91,10 +91,10 @@ TEST(DiffusionConditional, ContinuousParameterScoreSde) {
       auto s = model->sample_conditional(torch::full({n, 1}, cv));
       auto mean = s.mean(0);
       auto se = s.std(0) / std::sqrt(static_cast<double>(n));
-      const double err = std::max(std::abs(mean[0].item<double>() - cv),
-                                  std::abs(mean[1].item<double>() + cv));
-      std::printf("%s c = %+.1f: mean (%.3f, %.3f) +- (%.3f, %.3f), std (%.3f, %.3f)\n", label,
-                  cv, mean[0].item<double>(), mean[1].item<double>(), se[0].item<double>(),
+      const double err =
+          std::max(std::abs(mean[0].item<double>() - cv), std::abs(mean[1].item<double>() + cv));
+      std::printf("%s c = %+.1f: mean (%.3f, %.3f) +- (%.3f, %.3f), std (%.3f, %.3f)\n", label, cv,
+                  mean[0].item<double>(), mean[1].item<double>(), se[0].item<double>(),
                   se[1].item<double>(), s.std(0)[0].item<double>(), s.std(0)[1].item<double>());
       if (below) {
         EXPECT_LT(err, bound) << label << " c=" << cv;
@@ -108,11 +108,11 @@ TEST(DiffusionConditional, ContinuousParameterScoreSde) {
   };
   check("untrained", 0.3, /*below=*/false);
   ScoreSDETask task(model, "score-sde");
-  Trainer trainer(task, TrainerOptions().steps(2000).batch_size(256).lr(2e-3).warmup(50)
-                            .progress(false));
+  Trainer trainer(task,
+                  TrainerOptions().steps(2000).batch_size(256).lr(2e-3).warmup(50).progress(false));
   TrainResult r = trainer.fit(data);
   ASSERT_EQ(r.status, TrainResult::Status::Finished) << r.message;
-  std::printf("conditional score sde: %lld steps in %.1f s\n",
-              static_cast<long long>(r.steps_done), r.seconds);
+  std::printf("conditional score sde: %lld steps in %.1f s\n", static_cast<long long>(r.steps_done),
+              r.seconds);
   check("trained", 0.1, /*below=*/true);
 }

@@ -45,8 +45,14 @@ Sw sw_to(const torch::Tensor& samples, const torch::Tensor& test) {
 }
 
 TrainerOptions trainer_options(int64_t steps, double lr) {
-  return TrainerOptions().steps(steps).batch_size(256).lr(lr).schedule("cosine").warmup(50)
-      .progress(false).log_every(100);
+  return TrainerOptions()
+      .steps(steps)
+      .batch_size(256)
+      .lr(lr)
+      .schedule("cosine")
+      .warmup(50)
+      .progress(false)
+      .log_every(100);
 }
 
 double seconds_since(std::chrono::steady_clock::time_point start) {

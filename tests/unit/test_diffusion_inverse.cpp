@@ -49,8 +49,8 @@ TEST(DiffusionInverse, DenoisingSamplesTheExactPosterior) {
   auto y = torch::tensor({{1.2, -0.9}}, torch::kFloat64);
   auto m = P.matmul(torch::linalg_solve(g.cov, g.mu) + y[0] / (sigma * sigma));
   const int64_t n = 10000;
-  auto draws = diffusion_denoise(exact_epsilon(g, s), s, y.expand({n, 2}).to(torch::kFloat32),
-                                 sigma);
+  auto draws =
+      diffusion_denoise(exact_epsilon(g, s), s, y.expand({n, 2}).to(torch::kFloat32), sigma);
   EXPECT_LT(moment_max_z(draws, m, P, "denoising posterior"), kMaxZ);
   // Many truths: a posterior draw and the truth are independent given y, so the mean squared
   // error per coordinate is 2 P_jj (against s^2 for the noisy field itself).
@@ -94,10 +94,10 @@ TEST(DiffusionInverse, RepaintKeepsTheKnownRegionAndFillsTheConditional) {
     auto resid = filled.to(torch::kFloat64).select(1, 1) - r * truth.select(1, 0);
     const double mean = resid.mean().item<double>(), var = resid.var().item<double>();
     const double mse = reconstruction_rmse(filled, truth, mask.neg() + 1);
-    std::printf("repaint resample %lld: residual mean %.4f var %.4f (exact 0, %.4f); rmse %.4f "
-                "(exact conditional draws %.4f)\n",
-                static_cast<long long>(resample), mean, var, 1 - r * r, mse,
-                std::sqrt(2 * (1 - r * r)));
+    std::printf(
+        "repaint resample %lld: residual mean %.4f var %.4f (exact 0, %.4f); rmse %.4f "
+        "(exact conditional draws %.4f)\n",
+        static_cast<long long>(resample), mean, var, 1 - r * r, mse, std::sqrt(2 * (1 - r * r)));
     EXPECT_NEAR(mean, 0.0, 4 * std::sqrt(var / n)) << resample;
     if (resample == 1) {
       EXPECT_GT(var, 1.5 * (1 - r * r));

@@ -15,8 +15,11 @@ using namespace physgen;
 namespace {
 
 UNet random_unet(int64_t channels, int64_t condition_dim = 0) {
-  UNet net(UNetOptions(channels).base_channels(8).channel_multipliers({1, 2}).condition_dim(
-      condition_dim).zero_init_output(false));
+  UNet net(UNetOptions(channels)
+               .base_channels(8)
+               .channel_multipliers({1, 2})
+               .condition_dim(condition_dim)
+               .zero_init_output(false));
   return net;
 }
 
@@ -35,8 +38,8 @@ TEST(UNet, CommutesWithLatticeTranslationsByThePoolingStride) {
   for (auto shift : std::vector<std::pair<int64_t, int64_t>>{{2, 0}, {0, 4}, {6, 2}}) {
     auto xs = torch::roll(x, {shift.first, shift.second}, {2, 3});
     auto ys = net->forward(t, xs);
-    EXPECT_TRUE(torch::allclose(ys, torch::roll(y, {shift.first, shift.second}, {2, 3}), 1e-10,
-                                1e-10))
+    EXPECT_TRUE(
+        torch::allclose(ys, torch::roll(y, {shift.first, shift.second}, {2, 3}), 1e-10, 1e-10))
         << shift.first << "," << shift.second;
   }
   // A one-site shift is not a symmetry of the pooled network (the check has power).
@@ -94,7 +97,8 @@ TEST(UNet, DenoiserNetPicksTheNetworkFromTheEventShape) {
   EXPECT_EQ(multi->forward(torch::rand({3}), x, torch::zeros({3, 4})).sizes(), x.sizes());
   // A DDPM on a lattice trains its U-Net: one Adam step lowers the loss on a fixed batch.
   seed_all(43);
-  DDPM model(DDPMOptions({8, 8}).network(DenoiserNetOptions().unet(UNetOptions().base_channels(8))));
+  DDPM model(
+      DDPMOptions({8, 8}).network(DenoiserNetOptions().unet(UNetOptions().base_channels(8))));
   EXPECT_EQ(model->net->type(), "unet");
   torch::optim::Adam opt(model->parameters(), torch::optim::AdamOptions(1e-3));
   auto batch = torch::randn({16, 8, 8});

@@ -29,8 +29,9 @@ nlohmann::json DDPMOptions::to_json() const {
 }
 
 DDPMOptions DDPMOptions::from_json(const nlohmann::json& j) {
-  check_known_keys(j, {"event_shape", "schedule", "network", "condition", "sampler", "variance",
-                       "ddim", "guidance"},
+  check_known_keys(j,
+                   {"event_shape", "schedule", "network", "condition", "sampler", "variance",
+                    "ddim", "guidance"},
                    "ddpm options");
   DDPMOptions o;
   if (j.is_null()) return o;
@@ -69,8 +70,8 @@ DDPMImpl::DDPMImpl(const DDPMOptions& options_)
 }
 
 void DDPMImpl::reset() {
-  net = register_module("net", DenoiserNet(options.event_shape(),
-                                           options.condition().feature_dim(), options.network()));
+  net = register_module("net", DenoiserNet(options.event_shape(), options.condition().feature_dim(),
+                                           options.network()));
 }
 
 std::vector<int64_t> DDPMImpl::batch_shape(int64_t n) const {
@@ -134,8 +135,9 @@ EpsilonFunction DDPMImpl::epsilon_function(const torch::Tensor& cond, double w) 
 
 torch::Tensor DDPMImpl::sample_from(const torch::Tensor& x_T, const torch::Tensor& cond) {
   check_batch(x_T, "x_T");
-  if (cond.defined()) check_arg(cond.size(0) == x_T.size(0), "cond.size(0)", cond.size(0),
-                                "x_T.size(0) = " + std::to_string(x_T.size(0)));
+  if (cond.defined())
+    check_arg(cond.size(0) == x_T.size(0), "cond.size(0)", cond.size(0),
+              "x_T.size(0) = " + std::to_string(x_T.size(0)));
   auto eps = epsilon_function(cond, options.guidance());
   if (options.sampler() == "ddim") return ddim_sample(eps, schedule_, x_T, options.ddim());
   return ddpm_sample(eps, schedule_, x_T, options.ancestral());

@@ -98,9 +98,9 @@ torch::Tensor diffusion_denoise(const EpsilonFunction& eps, const NoiseSchedule&
 
 double reconstruction_rmse(const torch::Tensor& estimate, const torch::Tensor& truth,
                            const torch::Tensor& weight) {
-  check_arg(estimate.defined() && truth.defined() && estimate.sizes() == truth.sizes(),
-            "estimate.shape", estimate.defined() ? c10::str(estimate.sizes()) : std::string("undefined"),
-            "truth's shape");
+  check_arg(
+      estimate.defined() && truth.defined() && estimate.sizes() == truth.sizes(), "estimate.shape",
+      estimate.defined() ? c10::str(estimate.sizes()) : std::string("undefined"), "truth's shape");
   torch::NoGradGuard no_grad;
   auto d2 = (estimate.to(torch::kFloat64) - truth.to(torch::kFloat64)).square();
   if (!weight.defined()) return std::sqrt(d2.mean().item<double>());

@@ -17,8 +17,7 @@ PFGMOptions::PFGMOptions(std::vector<int64_t> event_shape)
 
 nlohmann::json PFGMOptions::to_json() const {
   return {{"event_shape", event_shape()},
-          {"network",
-           {{"hidden", network().hidden()}, {"activation", network().activation()}}},
+          {"network", {{"hidden", network().hidden()}, {"activation", network().activation()}}},
           {"sigma", sigma()},
           {"tau", tau()},
           {"M", M()},
@@ -32,8 +31,9 @@ nlohmann::json PFGMOptions::to_json() const {
 }
 
 PFGMOptions PFGMOptions::from_json(const nlohmann::json& j) {
-  check_known_keys(j, {"event_shape", "network", "sigma", "tau", "M", "gamma", "perturbed_batch",
-                       "input_radius", "max_prior_radius", "z_max", "z_min", "solver"},
+  check_known_keys(j,
+                   {"event_shape", "network", "sigma", "tau", "M", "gamma", "perturbed_batch",
+                    "input_radius", "max_prior_radius", "z_max", "z_min", "solver"},
                    "pfgm options");
   PFGMOptions o;
   if (j.is_null()) return o;

@@ -27,9 +27,9 @@ nlohmann::json PFGMPPOptions::to_json() const {
 }
 
 PFGMPPOptions PFGMPPOptions::from_json(const nlohmann::json& j) {
-  check_known_keys(j, {"event_shape", "extra_dims", "network", "condition", "preconditioning",
-                       "data_std", "p_mean",
-                       "p_std", "sigma_max", "sigma_min", "solver", "guidance"},
+  check_known_keys(j,
+                   {"event_shape", "extra_dims", "network", "condition", "preconditioning",
+                    "data_std", "p_mean", "p_std", "sigma_max", "sigma_min", "solver", "guidance"},
                    "pfgmpp options");
   PFGMPPOptions o;
   if (j.is_null()) return o;
@@ -37,8 +37,7 @@ PFGMPPOptions PFGMPPOptions::from_json(const nlohmann::json& j) {
   if (j.contains("extra_dims")) o.extra_dims(j.at("extra_dims").get<int64_t>());
   if (j.contains("network")) o.network(DenoiserNetOptions::from_json(j.at("network")));
   if (j.contains("condition")) o.condition(ConditionOptions::from_json(j.at("condition")));
-  if (j.contains("preconditioning"))
-    o.preconditioning(j.at("preconditioning").get<std::string>());
+  if (j.contains("preconditioning")) o.preconditioning(j.at("preconditioning").get<std::string>());
   if (j.contains("data_std")) o.data_std(j.at("data_std").get<double>());
   if (j.contains("p_mean")) o.p_mean(j.at("p_mean").get<double>());
   if (j.contains("p_std")) o.p_std(j.at("p_std").get<double>());
@@ -60,15 +59,14 @@ PFGMPPImpl::PFGMPPImpl(const PFGMPPOptions& options_) : options(options_) {
   check_arg(options.p_std() > 0, "p_std", options.p_std(), "a value > 0");
   check_arg(options.sigma_min() > 0 && options.sigma_max() > options.sigma_min(), "sigma_max",
             options.sigma_max(), "a value > sigma_min > 0");
-  check_ode_options(options.solver(), std::log(options.sigma_max()),
-                    std::log(options.sigma_min()));
+  check_ode_options(options.solver(), std::log(options.sigma_max()), std::log(options.sigma_min()));
   check_arg(options.guidance() >= 0, "guidance", options.guidance(), "a value >= 0");
   reset();
 }
 
 void PFGMPPImpl::reset() {
-  net = register_module("net", DenoiserNet(options.event_shape(),
-                                           options.condition().feature_dim(), options.network()));
+  net = register_module("net", DenoiserNet(options.event_shape(), options.condition().feature_dim(),
+                                           options.network()));
 }
 
 std::vector<int64_t> PFGMPPImpl::batch_shape(int64_t n) const {
@@ -142,8 +140,9 @@ torch::Tensor PFGMPPImpl::sample_from(const torch::Tensor& x_max, const torch::T
   check_arg(x_max.defined() && n >= 1 && x_max.sizes().vec() == batch_shape(n), "x_max.shape",
             x_max.defined() ? c10::str(x_max.sizes()) : std::string("undefined"),
             "(n >= 1, " + c10::str(c10::IntArrayRef(options.event_shape())) + ")");
-  if (cond.defined()) check_arg(cond.size(0) == n, "cond.size(0)", cond.size(0),
-                                "x_max.size(0) = " + std::to_string(n));
+  if (cond.defined())
+    check_arg(cond.size(0) == n, "cond.size(0)", cond.size(0),
+              "x_max.size(0) = " + std::to_string(n));
   return pfgmpp_sample(denoiser_function(cond, options.guidance()), x_max, options.sigma_max(),
                        options.sigma_min(), options.solver(), true, &last_stats_);
 }

@@ -24,7 +24,8 @@ template <class Holder>
 class DiffusionTask : public TrainingTask {
  public:
   /// `family`: "ddpm" | "score-sde" | "pfgm" | "pfgmpp" (recorded in options()).
-  DiffusionTask(Holder model, std::string family) : model_(std::move(model)), family_(std::move(family)) {}
+  DiffusionTask(Holder model, std::string family)
+      : model_(std::move(model)), family_(std::move(family)) {}
   torch::nn::Module& module() override { return *model_; }
   torch::Tensor loss(const torch::Tensor& batch, Diagnostics& diag) override {
     (void)diag;

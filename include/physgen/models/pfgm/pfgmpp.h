@@ -91,7 +91,8 @@ class PFGMPPImpl : public torch::nn::Cloneable<PFGMPPImpl>, public GenerativeMod
 
   torch::Tensor sample(int64_t n) override;
   torch::Tensor sample_conditional(const torch::Tensor& cond);
-  torch::Tensor sample_from(const torch::Tensor& x_max, const torch::Tensor& cond = torch::Tensor());
+  torch::Tensor sample_from(const torch::Tensor& x_max,
+                            const torch::Tensor& cond = torch::Tensor());
   std::vector<int64_t> event_shape() const override { return options.event_shape(); }
   const OdeStats& last_stats() const { return last_stats_; }
 

@@ -1,11 +1,15 @@
 // DDPM, score SDE, PFGM and PFGM++ trained through the shared Trainer on the 8-Gaussians toy
 // density: each family's samples must be much closer to held-out data in the sliced
-// Wasserstein distance (SW_2, 128 fixed directions) than an untrained model's.
+// Wasserstein distance (SW_2, 128 fixed directions) than an untrained model's, and close to
+// the data in absolute terms.
 //
-// Reference scales (n = 1000 against 4000 held-out points): two independent data sets are
-// ~0.04 apart (the noise floor of the estimate); the untrained models are > 0.5 away. The
-// bound trained < untrained / 4 leaves a margin of many standard errors (the standard error of
-// each SW estimate, from disjoint halves of the samples, is printed and is ~0.02).
+// Reference scales (n = 1000 against 4000 held-out points): an independent data set is 0.14
+// away (the noise floor of the estimate); untrained models are 39 (PFGM++, whose denoiser starts
+// at the identity) to 10^4 (PFGM) away. Bounds: trained + 4 se < untrained / 4, and trained
+// below an absolute bound: 0.3 (about twice the floor) for DDPM, score SDE and PFGM++, 1.5 for
+// PFGM, whose heavy-tailed prior leaves 1-5 of 1000 samples away from the data (field lines
+// leaving the data at grazing angles; SW_2 weighs them heavily; measured 0.27-0.71 over seeds).
+// The standard error of each SW estimate comes from disjoint halves of the samples.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -59,10 +63,12 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-void expect_learned(const std::string& name, Sw untrained, Sw trained, double floor) {
+void expect_learned(const std::string& name, Sw untrained, Sw trained, double floor,
+                    double bound = 0.3) {
   std::printf("%s: SW2 untrained %.3f +- %.3f, trained %.3f +- %.3f (data vs data %.3f)\n",
               name.c_str(), untrained.value, untrained.se, trained.value, trained.se, floor);
   EXPECT_LT(trained.value + 4 * trained.se, untrained.value / 4) << name;
+  EXPECT_LT(trained.value, bound) << name;
 }
 
 struct ToyData {
@@ -140,7 +146,7 @@ TEST(DiffusionTraining, PfgmOn8Gaussians) {
               seconds_since(start));
   const Sw trained = sw_to(model->sample(1000), data.test);
   std::printf("pfgm sampler: %s\n", model->last_stats().summary().c_str());
-  expect_learned("pfgm", untrained, trained, data.floor);
+  expect_learned("pfgm", untrained, trained, data.floor, 1.5);
 }
 
 TEST(DiffusionTraining, PfgmppOn8Gaussians) {

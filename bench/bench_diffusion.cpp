@@ -182,11 +182,12 @@ int main(int argc, char** argv) {
   const double py = python_reference(script, 300);
   std::printf("\nDDPM training steps per second (batch 256, 2-D, MLP 3 x 128, one thread)\n");
   std::printf("%-28s %12s %10s\n", "loop", "steps/s", "vs python");
-  auto row = [&](const char* name, const std::string& key) {
-    auto it = collector.rates.find(key);
-    if (it == collector.rates.end()) return;
-    std::printf("%-28s %12.1f %10s\n", name, it->second,
-                py > 0 ? c10::str(it->second / py).substr(0, 5).c_str() : "n/a");
+  auto row = [&](const char* name, const std::string& prefix) {
+    for (const auto& kv : collector.rates) {
+      if (kv.first.rfind(prefix, 0) != 0) continue;  // names carry a "/real_time" suffix
+      std::printf("%-28s %12.1f %10s\n", name, kv.second,
+                  py > 0 ? c10::str(kv.second / py).substr(0, 5).c_str() : "n/a");
+    }
   };
   row("C++ bare loop", "BM_TrainStep/train_loop");
   row("C++ shared Trainer", "BM_TrainStep/train_trainer");

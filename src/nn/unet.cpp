@@ -8,13 +8,14 @@
 
 namespace physgen {
 
-torch::nn::Conv2d periodic_conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel) {
+namespace {
+
+/// A k x k convolution with circular padding of k / 2 (odd k): the lattice is a torus.
+torch::nn::Conv2d circular_conv(int64_t in_channels, int64_t out_channels, int64_t kernel = 3) {
   return torch::nn::Conv2d(torch::nn::Conv2dOptions(in_channels, out_channels, kernel)
                                .padding(kernel / 2)
                                .padding_mode(torch::kCircular));
 }
-
-namespace {
 
 int64_t group_count(int64_t groups, int64_t channels) {
   return std::gcd(std::max<int64_t>(groups, 1), channels);
@@ -30,15 +31,15 @@ UNetBlockImpl::UNetBlockImpl(int64_t in, int64_t out, int64_t emb, int64_t g)
 }
 
 void UNetBlockImpl::reset() {
-  norm1 = register_module(
-      "norm1", torch::nn::GroupNorm(group_count(groups, in_channels), in_channels));
-  conv1 = register_module("conv1", periodic_conv2d(in_channels, out_channels));
+  norm1 =
+      register_module("norm1", torch::nn::GroupNorm(group_count(groups, in_channels), in_channels));
+  conv1 = register_module("conv1", circular_conv(in_channels, out_channels));
   emb_proj = register_module("emb_proj", torch::nn::Linear(embedding_dim, out_channels));
-  norm2 = register_module(
-      "norm2", torch::nn::GroupNorm(group_count(groups, out_channels), out_channels));
-  conv2 = register_module("conv2", periodic_conv2d(out_channels, out_channels));
-  skip = register_module("skip", torch::nn::Conv2d(torch::nn::Conv2dOptions(in_channels,
-                                                                            out_channels, 1)));
+  norm2 = register_module("norm2",
+                          torch::nn::GroupNorm(group_count(groups, out_channels), out_channels));
+  conv2 = register_module("conv2", circular_conv(out_channels, out_channels));
+  skip = register_module("skip",
+                         torch::nn::Conv2d(torch::nn::Conv2dOptions(in_channels, out_channels, 1)));
 }
 
 torch::Tensor UNetBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& emb) {
@@ -70,16 +71,16 @@ UNetImpl::UNetImpl(const UNetOptions& options_) : options(options_) {
 void UNetImpl::reset() {
   const int64_t base = options.base_channels();
   const int64_t emb = 4 * base;
-  embedding = register_module(
-      "embedding", TimeEmbedding(TimeEmbeddingOptions(options.time_embedding_dim())
-                                     .min_frequency(options.min_frequency())
-                                     .max_frequency(options.max_frequency())));
+  embedding =
+      register_module("embedding", TimeEmbedding(TimeEmbeddingOptions(options.time_embedding_dim())
+                                                     .min_frequency(options.min_frequency())
+                                                     .max_frequency(options.max_frequency())));
   time1 = register_module("time1", torch::nn::Linear(options.time_embedding_dim(), emb));
   time2 = register_module("time2", torch::nn::Linear(emb, emb));
   if (options.condition_dim() > 0) {
     cond = register_module("cond", torch::nn::Linear(options.condition_dim(), emb));
   }
-  in_conv = register_module("in_conv", periodic_conv2d(options.channels(), base));
+  in_conv = register_module("in_conv", circular_conv(options.channels(), base));
 
   down = register_module("down", torch::nn::ModuleList());
   std::vector<int64_t> skip_channels;
@@ -103,9 +104,9 @@ void UNetImpl::reset() {
       ch = base * mult[l];
     }
   }
-  out_norm = register_module("out_norm",
-                             torch::nn::GroupNorm(group_count(options.groups(), ch), ch));
-  out_conv = register_module("out_conv", periodic_conv2d(ch, options.channels()));
+  out_norm =
+      register_module("out_norm", torch::nn::GroupNorm(group_count(options.groups(), ch), ch));
+  out_conv = register_module("out_conv", circular_conv(ch, options.channels()));
   if (options.zero_init_output()) {
     torch::NoGradGuard no_grad;
     out_conv->weight.zero_();

@@ -14,7 +14,8 @@ namespace physgen_test {
 struct Gaussian {
   torch::Tensor mu, cov, chol;
   Gaussian(torch::Tensor mu_, torch::Tensor cov_)
-      : mu(mu_.to(torch::kFloat64)), cov(cov_.to(torch::kFloat64)),
+      : mu(mu_.to(torch::kFloat64)),
+        cov(cov_.to(torch::kFloat64)),
         chol(torch::linalg_cholesky(cov)) {}
   int64_t dim() const { return mu.size(0); }
 
@@ -46,8 +47,7 @@ struct Gaussian {
 /// sqrt((cov_ii cov_jj + cov_ij^2) / n). Prints the z-scores under `label`.
 /// `n_eff` > 0 replaces the sample count in the standard errors.
 inline double moment_max_z(const torch::Tensor& samples, const torch::Tensor& mu,
-                           const torch::Tensor& cov, const std::string& label,
-                           double n_eff = 0.0) {
+                           const torch::Tensor& cov, const std::string& label, double n_eff = 0.0) {
   auto x = samples.to(torch::kFloat64).reshape({samples.size(0), -1});
   const double n_samples = static_cast<double>(x.size(0));
   const double n = n_eff > 0 ? n_eff : n_samples;
@@ -58,8 +58,8 @@ inline double moment_max_z(const torch::Tensor& samples, const torch::Tensor& mu
   double worst = 0.0;
   std::string line = label + ": z(mean)";
   for (int64_t i = 0; i < d; ++i) {
-    const double z = (m[i].item<double>() - mu[i].item<double>()) /
-                     std::sqrt(cov[i][i].item<double>() / n);
+    const double z =
+        (m[i].item<double>() - mu[i].item<double>()) / std::sqrt(cov[i][i].item<double>() / n);
     worst = std::max(worst, std::abs(z));
     line += " " + std::to_string(z).substr(0, 6);
   }

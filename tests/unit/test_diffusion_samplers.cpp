@@ -68,8 +68,8 @@ TEST(DiffusionSchedule, LinearAndCosineEndpoints) {
               (1 - cos.alpha_bar(4)) / (1 - cos.alpha_bar(5)) * cos.beta(5), 1e-15);
   EXPECT_THROW(NoiseSchedule(NoiseScheduleOptions().name("sigmoid")), InvalidArgument);
   EXPECT_THROW(NoiseSchedule(NoiseScheduleOptions().steps(0)), InvalidArgument);
-  auto round_trip = NoiseScheduleOptions::from_json(
-      NoiseScheduleOptions().name("cosine").steps(77).to_json());
+  auto round_trip =
+      NoiseScheduleOptions::from_json(NoiseScheduleOptions().name("cosine").steps(77).to_json());
   EXPECT_EQ(round_trip.name(), "cosine");
   EXPECT_EQ(round_trip.steps(), 77);
 }
@@ -88,8 +88,8 @@ TEST(DiffusionSchedule, ForwardChainMatchesClosedFormMarginal) {
       if (i == 0 || i == 49 || i == 299 || i == 999) {
         const double ab = s.alpha_bar(i);
         auto cov = (1 - ab) * torch::eye(2, torch::kFloat64);
-        const double z = moment_max_z(x, std::sqrt(ab) * x0, cov,
-                                      name + " forward step " + std::to_string(i));
+        const double z =
+            moment_max_z(x, std::sqrt(ab) * x0, cov, name + " forward step " + std::to_string(i));
         EXPECT_LT(z, kMaxZ) << name << " step " << i;
         // q_sample gives the same marginal in one go.
         auto step = torch::full({n}, i, torch::kLong);
@@ -126,7 +126,7 @@ TEST(DiffusionSampling, DdimTimestepsCoverBothEnds) {
     }
   }
   auto q = ddim_timesteps(1000, 10, "quadratic");
-  EXPECT_EQ(q[1], 12);  // round((1/9)^2 * 999)
+  EXPECT_EQ(q[1], 12);   // round((1/9)^2 * 999)
   EXPECT_EQ(q[5], 308);  // round((5/9)^2 * 999)
   auto u = ddim_timesteps(1000, 4, "uniform");
   EXPECT_EQ(u, (std::vector<int64_t>{0, 333, 666, 999}));
@@ -144,8 +144,8 @@ TEST(DiffusionSampling, AncestralReproducesGaussian) {
   }
   NoiseSchedule s(NoiseScheduleOptions().name("cosine"));
   seed_all(4);
-  auto x = ddpm_sample(exact_epsilon(g, s), s, prior(10000),
-                       AncestralOptions().variance("posterior"));
+  auto x =
+      ddpm_sample(exact_epsilon(g, s), s, prior(10000), AncestralOptions().variance("posterior"));
   EXPECT_LT(moment_max_z(x, g.mu, g.cov, "ddpm cosine posterior variance"), kMaxZ);
 }
 
@@ -186,8 +186,8 @@ TEST(ScoreSde, MarginalsSolveTheMomentEquations) {
     for (double t : {0.05, 0.3, 0.7, 0.95}) {
       const double a = sde->mean_scale(t), s = sde->marginal_std(t);
       const double da = (sde->mean_scale(t + h) - sde->mean_scale(t - h)) / (2 * h);
-      const double dv = (std::pow(sde->marginal_std(t + h), 2) -
-                         std::pow(sde->marginal_std(t - h), 2)) / (2 * h);
+      const double dv =
+          (std::pow(sde->marginal_std(t + h), 2) - std::pow(sde->marginal_std(t - h), 2)) / (2 * h);
       const double f = sde->drift_coefficient(t), g2 = sde->diffusion_squared(t);
       EXPECT_NEAR(da, f * a, 1e-7 * (1 + std::abs(f * a))) << sde->name() << " t=" << t;
       EXPECT_NEAR(dv, 2 * f * s * s + g2, 1e-6 * (1 + g2)) << sde->name() << " t=" << t;
@@ -216,9 +216,9 @@ TEST(ScoreSde, ForwardSimulationMatchesClosedForm) {
           std::sqrt(sde->diffusion_squared(t) * dt) * torch::randn_like(x);
       if (k + 1 == K / 4 || k + 1 == K) {
         const double tt = (k + 1.0) / K, s = sde->marginal_std(tt);
-        const double z = moment_max_z(x, sde->mean_scale(tt) * x0,
-                                      s * s * torch::eye(2, torch::kFloat64),
-                                      sde->name() + " forward t=" + std::to_string(tt));
+        const double z =
+            moment_max_z(x, sde->mean_scale(tt) * x0, s * s * torch::eye(2, torch::kFloat64),
+                         sde->name() + " forward t=" + std::to_string(tt));
         EXPECT_LT(z, kMaxZ) << sde->name() << " t=" << tt;
       }
     }
@@ -235,8 +235,8 @@ TEST(ScoreSde, EulerMaruyamaAndPredictorCorrectorReproduceGaussian) {
     const int64_t n = 10000;
     seed_all(7);
     auto x1 = (sde->prior_std() * torch::randn({n, 2})).to(torch::kFloat32);
-    auto x = euler_maruyama_sample(exact_score(g, *sde), *sde, x1,
-                                   SdeSamplerOptions().steps(steps));
+    auto x =
+        euler_maruyama_sample(exact_score(g, *sde), *sde, x1, SdeSamplerOptions().steps(steps));
     EXPECT_LT(moment_max_z(x, g.mu, g.cov, "euler-maruyama " + sde->name()), kMaxZ);
     seed_all(8);
     auto y = predictor_corrector_sample(exact_score(g, *sde), *sde, x1,
@@ -255,8 +255,8 @@ TEST(ScoreSde, ProbabilityFlowOdeReproducesGaussian) {
     auto x = probability_flow_sample(exact_score(g, *sde), *sde, prior(20000, sde->prior_std()),
                                      1e-3, OdeOptions("dopri5").rtol(1e-6).atol(1e-6), &stats);
     ASSERT_TRUE(stats.ok()) << stats.summary();
-    EXPECT_LT(moment_max_z(x, g.mu, g.cov, "probability flow " + sde->name() + " (" +
-                                               stats.summary() + ")"),
+    EXPECT_LT(moment_max_z(x, g.mu, g.cov,
+                           "probability flow " + sde->name() + " (" + stats.summary() + ")"),
               kMaxZ);
   }
 }
@@ -278,8 +278,8 @@ TEST(ScoreSde, ProbabilityFlowLogLikelihoodIsExact) {
     auto C1 = g.marginal_cov(a1, s1);
     const double half_logdet = 0.5 * (torch::logdet(C1) - torch::logdet(g.cov)).item<double>();
     auto x1 = fd.x.to(torch::kFloat64);
-    auto expected = -0.5 * (x1 / sp).square().sum(1) - 2 * std::log(sp) - std::log(2 * M_PI) +
-                    half_logdet;
+    auto expected =
+        -0.5 * (x1 / sp).square().sum(1) - 2 * std::log(sp) - std::log(2 * M_PI) + half_logdet;
     const double err = (fd.log_prob.to(torch::kFloat64) - expected).abs().max().item<double>();
     std::printf("%s: max |log p_flow - closed form| = %.2e (%s)\n", sde->name().c_str(), err,
                 fd.ode.summary().c_str());
@@ -302,9 +302,8 @@ TEST(ScoreSde, SampleAndLogProbRoundTrip) {
   VPSde vp(0.1, 20.0);
   seed_all(11);
   auto opts = LogDensityOptions().solver(OdeOptions("dopri5").rtol(1e-9).atol(1e-9));
-  FlowDensity fwd =
-      probability_flow_sample_and_log_prob(exact_score(g, vp), {}, vp, prior(16).to(torch::kFloat64),
-                                           1e-3, opts);
+  FlowDensity fwd = probability_flow_sample_and_log_prob(exact_score(g, vp), {}, vp,
+                                                         prior(16).to(torch::kFloat64), 1e-3, opts);
   ASSERT_TRUE(fwd.ode.ok());
   FlowDensity back = probability_flow_log_prob(exact_score(g, vp), {}, vp, fwd.x, 1e-3, opts);
   EXPECT_LT((fwd.log_prob - back.log_prob).abs().max().item<double>(), 1e-6);

@@ -54,8 +54,10 @@ TEST(Distances, SlicedWassersteinOfAShiftIsExact) {
   const double rel_se = std::sqrt(2.0 * (d - 1) / (d + 2) / K);
   EXPECT_NEAR(sw2, 0.5, 4 * rel_se * 0.5);
   // Deterministic in the seed; the global RNG is untouched.
-  EXPECT_EQ(sliced_wasserstein(x, x + delta, 64, 2.0, 1), sliced_wasserstein(x, x + delta, 64, 2.0, 1));
-  EXPECT_NE(sliced_wasserstein(x, x + delta, 64, 2.0, 1), sliced_wasserstein(x, x + delta, 64, 2.0, 2));
+  EXPECT_EQ(sliced_wasserstein(x, x + delta, 64, 2.0, 1),
+            sliced_wasserstein(x, x + delta, 64, 2.0, 1));
+  EXPECT_NE(sliced_wasserstein(x, x + delta, 64, 2.0, 1),
+            sliced_wasserstein(x, x + delta, 64, 2.0, 2));
   EXPECT_DOUBLE_EQ(sliced_wasserstein(x, x, 16), 0.0);
   EXPECT_THROW(sliced_wasserstein(x, torch::zeros({3, 3}), 16), InvalidArgument);
 }

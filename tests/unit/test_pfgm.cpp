@@ -21,7 +21,8 @@ namespace {
 constexpr double kMaxZ = 4.0;
 
 /// Kolmogorov-Smirnov statistic sqrt(n) sup |F_n - F| of samples r against the CDF `cdf`.
-double ks_statistic(const torch::Tensor& r, const std::function<torch::Tensor(torch::Tensor)>& cdf) {
+double ks_statistic(const torch::Tensor& r,
+                    const std::function<torch::Tensor(torch::Tensor)>& cdf) {
   auto s = std::get<0>(torch::sort(r.to(torch::kFloat64)));
   const int64_t n = s.size(0);
   auto F = cdf(s);
@@ -140,8 +141,10 @@ TEST(PoissonField, PfgmppSamplerWithExactFieldReproducesTheCharges) {
     auto x = pfgmpp_sample(exact, x_max, 80.0, 0.002, OdeOptions("dopri5").rtol(1e-5).atol(1e-5),
                            true, &stats);
     ASSERT_TRUE(stats.ok()) << stats.summary();
-    EXPECT_LT(moment_max_z(x, cm, cc, "pfgm++ D=" + std::to_string(D) + " (" + stats.summary() + ")"),
-              kMaxZ) << "D=" << D;
+    EXPECT_LT(
+        moment_max_z(x, cm, cc, "pfgm++ D=" + std::to_string(D) + " (" + stats.summary() + ")"),
+        kMaxZ)
+        << "D=" << D;
     // The samples end on the charges (the final denoising step averages over the charges
     // within a few sigma_min). Not for D = 1: its polynomial weights (d^2 + sigma^2)^(-3/2)
     // keep ~15% of the samples more than 1e-3 away at sigma_min = 0.002.
@@ -163,8 +166,8 @@ TEST(PoissonField, PfgmSamplerWithExactFieldReproducesTheCharges) {
   auto x_max = pfgmpp_perturb(torch::zeros({n, 2}, torch::kFloat64),
                               torch::full({n}, 40.0, torch::kFloat64), 1);
   OdeStats stats;
-  auto x = pfgm_sample(exact, x_max, 40.0, 1e-3, OdeOptions("dopri5").rtol(1e-5).atol(1e-5),
-                       true, &stats);
+  auto x = pfgm_sample(exact, x_max, 40.0, 1e-3, OdeOptions("dopri5").rtol(1e-5).atol(1e-5), true,
+                       &stats);
   ASSERT_TRUE(stats.ok()) << stats.summary();
   EXPECT_LT(moment_max_z(x, cm, cc, "pfgm (" + stats.summary() + ")"), kMaxZ);
   // A field pointing towards the data (opposite sign) gives the same flow.
@@ -188,9 +191,13 @@ TEST(PoissonField, ModelsValidateAndRoundTripOptions) {
   auto p = PFGMOptions::from_json(PFGMOptions({3}).M(100).to_json());
   EXPECT_DOUBLE_EQ(p.M(), 100.0);
   // The PFGM++ denoiser preconditioning: with F = 0 it returns c_skip x.
-  PFGMPP model(PFGMPPOptions({2}).data_std(0.5));
-  for (auto& q : model->parameters()) q.detach().zero_();
+  PFGMPP edm(PFGMPPOptions({2}).data_std(0.5).preconditioning("edm"));
+  PFGMPP eps(PFGMPPOptions({2}));
+  for (auto& q : edm->parameters()) q.detach().zero_();
+  for (auto& q : eps->parameters()) q.detach().zero_();
   auto x = torch::ones({3, 2});
-  auto d = model->denoise(x, torch::full({1}, 1.0), torch::Tensor());
+  auto d = edm->denoise(x, torch::full({1}, 1.0), torch::Tensor());
   EXPECT_TRUE(torch::allclose(d, x * (0.25 / 1.25)));
+  EXPECT_TRUE(torch::allclose(eps->denoise(x, torch::full({1}, 1.0), torch::Tensor()), x));
+  EXPECT_THROW(PFGMPP(PFGMPPOptions({2}).preconditioning("vp")), InvalidArgument);
 }

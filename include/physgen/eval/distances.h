@@ -25,7 +25,7 @@ double wasserstein_1d(const torch::Tensor& x, const torch::Tensor& y, double p =
 
 /// Sliced W_p between samples x (n, ...) and y (m, ...) of equal event size d, with
 /// `projections` (>= 1) random directions [256], p >= 1 [2], directions seeded by `seed` [0].
-double sliced_wasserstein(const torch::Tensor& x, const torch::Tensor& y,
-                          int64_t projections = 256, double p = 2.0, uint64_t seed = 0);
+double sliced_wasserstein(const torch::Tensor& x, const torch::Tensor& y, int64_t projections = 256,
+                          double p = 2.0, uint64_t seed = 0);
 
 }  // namespace physgen

@@ -91,7 +91,4 @@ class UNetImpl : public torch::nn::Cloneable<UNetImpl> {
 };
 TORCH_MODULE(UNet);
 
-/// A 3x3 (or k x k) convolution with circular padding of k / 2 (odd k).
-torch::nn::Conv2d periodic_conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel = 3);
-
 }  // namespace physgen

@@ -14,7 +14,8 @@ std::vector<std::string> condition_kinds() { return {"class", "continuous", "non
 
 void ConditionOptions::validate() const {
   check_choice("condition.kind", kind(), condition_kinds());
-  if (kind() == "class") check_arg(classes() >= 1, "condition.classes", classes(), "an integer >= 1");
+  if (kind() == "class")
+    check_arg(classes() >= 1, "condition.classes", classes(), "an integer >= 1");
   if (kind() == "continuous") check_arg(dim() >= 1, "condition.dim", dim(), "an integer >= 1");
   check_arg(dropout() >= 0 && dropout() < 1, "condition.dropout", dropout(), "a value in [0, 1)");
 }
@@ -59,7 +60,8 @@ torch::Tensor condition_features(const ConditionOptions& o, const torch::Tensor&
   } else {
     auto c = cond.dim() == 1 && o.dim() == 1 ? cond.unsqueeze(1) : cond;
     check_arg(c.dim() == 2 && c.size(0) == n && c.size(1) == o.dim(), "condition.shape",
-              c10::str(cond.sizes()), "(" + std::to_string(n) + ", " + std::to_string(o.dim()) + ")");
+              c10::str(cond.sizes()),
+              "(" + std::to_string(n) + ", " + std::to_string(o.dim()) + ")");
     values = c.to(fopts);
   }
   return torch::cat({values * keep, keep}, 1);
@@ -69,8 +71,8 @@ torch::Tensor condition_features_with_dropout(const ConditionOptions& o, const t
                                               int64_t n, const torch::Tensor& like) {
   if (o.kind() == "none") return torch::Tensor();
   if (!cond.defined()) return condition_features(o, cond, n, like);
-  auto keep = (torch::rand({n}, like.options().requires_grad(false)) >= o.dropout())
-                  .to(like.scalar_type());
+  auto keep =
+      (torch::rand({n}, like.options().requires_grad(false)) >= o.dropout()).to(like.scalar_type());
   return condition_features(o, cond, n, like, keep);
 }
 

@@ -20,13 +20,18 @@ nlohmann::json DDPMOptions::to_json() const {
           {"condition", condition().to_json()},
           {"sampler", sampler()},
           {"variance", ancestral().variance()},
-          {"ddim", {{"steps", ddim().steps()}, {"eta", ddim().eta()}, {"spacing", ddim().spacing()}}},
+          {"ddim",
+           {{"steps", ddim().steps()},
+            {"eta", ddim().eta()},
+            {"spacing", ddim().spacing()},
+            {"clip_x0", ddim().clip_x0()}}},
           {"guidance", guidance()}};
 }
 
 DDPMOptions DDPMOptions::from_json(const nlohmann::json& j) {
-  check_known_keys(j, {"event_shape", "schedule", "network", "condition", "sampler", "variance",
-                       "ddim", "guidance"},
+  check_known_keys(j,
+                   {"event_shape", "schedule", "network", "condition", "sampler", "variance",
+                    "ddim", "guidance"},
                    "ddpm options");
   DDPMOptions o;
   if (j.is_null()) return o;
@@ -38,10 +43,11 @@ DDPMOptions DDPMOptions::from_json(const nlohmann::json& j) {
   if (j.contains("variance")) o.ancestral().variance(j.at("variance").get<std::string>());
   if (j.contains("ddim")) {
     const auto& d = j.at("ddim");
-    check_known_keys(d, {"steps", "eta", "spacing"}, "[ddim]");
+    check_known_keys(d, {"steps", "eta", "spacing", "clip_x0"}, "[ddim]");
     if (d.contains("steps")) o.ddim().steps(d.at("steps").get<int64_t>());
     if (d.contains("eta")) o.ddim().eta(d.at("eta").get<double>());
     if (d.contains("spacing")) o.ddim().spacing(d.at("spacing").get<std::string>());
+    if (d.contains("clip_x0")) o.ddim().clip_x0(d.at("clip_x0").get<double>());
   }
   if (j.contains("guidance")) o.guidance(j.at("guidance").get<double>());
   return o;
@@ -64,8 +70,8 @@ DDPMImpl::DDPMImpl(const DDPMOptions& options_)
 }
 
 void DDPMImpl::reset() {
-  net = register_module("net", DenoiserNet(options.event_shape(),
-                                           options.condition().feature_dim(), options.network()));
+  net = register_module("net", DenoiserNet(options.event_shape(), options.condition().feature_dim(),
+                                           options.network()));
 }
 
 std::vector<int64_t> DDPMImpl::batch_shape(int64_t n) const {
@@ -129,8 +135,9 @@ EpsilonFunction DDPMImpl::epsilon_function(const torch::Tensor& cond, double w) 
 
 torch::Tensor DDPMImpl::sample_from(const torch::Tensor& x_T, const torch::Tensor& cond) {
   check_batch(x_T, "x_T");
-  if (cond.defined()) check_arg(cond.size(0) == x_T.size(0), "cond.size(0)", cond.size(0),
-                                "x_T.size(0) = " + std::to_string(x_T.size(0)));
+  if (cond.defined())
+    check_arg(cond.size(0) == x_T.size(0), "cond.size(0)", cond.size(0),
+              "x_T.size(0) = " + std::to_string(x_T.size(0)));
   auto eps = epsilon_function(cond, options.guidance());
   if (options.sampler() == "ddim") return ddim_sample(eps, schedule_, x_T, options.ddim());
   return ddpm_sample(eps, schedule_, x_T, options.ancestral());

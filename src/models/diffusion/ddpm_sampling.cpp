@@ -45,9 +45,15 @@ torch::Tensor ddpm_step(const NoiseSchedule& s, const torch::Tensor& x, int64_t 
 }
 
 torch::Tensor ddim_step(const NoiseSchedule& s, const torch::Tensor& x, int64_t i, int64_t p,
-                        const torch::Tensor& eps, double eta, const torch::Tensor& noise) {
+                        const torch::Tensor& eps_in, double eta, const torch::Tensor& noise,
+                        double clip_x0) {
   const double a = s.alpha_bar(i), ap = s.alpha_bar(p);
-  auto x0 = (x - std::sqrt(1.0 - a) * eps) / std::sqrt(a);
+  auto x0 = (x - std::sqrt(1.0 - a) * eps_in) / std::sqrt(a);
+  auto eps = eps_in;
+  if (clip_x0 > 0) {
+    x0 = torch::clamp(x0, -clip_x0, clip_x0);
+    eps = (x - std::sqrt(a) * x0) / std::sqrt(1.0 - a);
+  }
   const double var = eta * eta * (1.0 - ap) / (1.0 - a) * (1.0 - a / ap);
   const double dir = std::sqrt(std::max(1.0 - ap - var, 0.0));
   auto out = std::sqrt(ap) * x0 + dir * eps;
@@ -84,6 +90,7 @@ torch::Tensor ddim_sample(const EpsilonFunction& eps, const NoiseSchedule& sched
   check_sampler_inputs(eps, x_T);
   check_arg(options.eta() >= 0 && std::isfinite(options.eta()), "eta", options.eta(),
             "a finite value >= 0");
+  check_arg(options.clip_x0() >= 0, "clip_x0", options.clip_x0(), "a value >= 0 (0: off)");
   const std::vector<int64_t> tau =
       ddim_timesteps(schedule.steps(), options.steps(), options.spacing());
   torch::NoGradGuard no_grad;
@@ -92,7 +99,7 @@ torch::Tensor ddim_sample(const EpsilonFunction& eps, const NoiseSchedule& sched
     const int64_t i = tau[k], p = k > 0 ? tau[k - 1] : -1;
     auto e = eps(x, i);
     auto z = options.eta() > 0 && p >= 0 ? torch::randn_like(x) : torch::Tensor();
-    x = ddim_step(schedule, x, i, p, e, options.eta(), z);
+    x = ddim_step(schedule, x, i, p, e, options.eta(), z, options.clip_x0());
   }
   return x;
 }

@@ -46,8 +46,9 @@ DenoiserNetOptions DenoiserNetOptions::from_json(const nlohmann::json& j) {
   if (j.contains("type")) o.type(j.at("type").get<std::string>());
   if (j.contains("mlp")) {
     const auto& m = j.at("mlp");
-    check_known_keys(m, {"hidden", "activation", "time_conditioning", "time_embedding_dim",
-                         "min_frequency", "max_frequency"},
+    check_known_keys(m,
+                     {"hidden", "activation", "time_conditioning", "time_embedding_dim",
+                      "min_frequency", "max_frequency"},
                      "[network.mlp]");
     if (m.contains("hidden")) o.mlp().hidden(m.at("hidden").get<std::vector<int64_t>>());
     if (m.contains("activation")) o.mlp().activation(m.at("activation").get<std::string>());
@@ -60,8 +61,9 @@ DenoiserNetOptions DenoiserNetOptions::from_json(const nlohmann::json& j) {
   }
   if (j.contains("unet")) {
     const auto& u = j.at("unet");
-    check_known_keys(u, {"base_channels", "channel_multipliers", "blocks_per_level",
-                         "time_embedding_dim", "min_frequency", "max_frequency", "groups"},
+    check_known_keys(u,
+                     {"base_channels", "channel_multipliers", "blocks_per_level",
+                      "time_embedding_dim", "min_frequency", "max_frequency", "groups"},
                      "[network.unet]");
     if (u.contains("base_channels")) o.unet().base_channels(u.at("base_channels").get<int64_t>());
     if (u.contains("channel_multipliers"))

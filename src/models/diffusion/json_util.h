@@ -11,8 +11,11 @@ namespace physgen {
 namespace detail {
 
 inline nlohmann::json ode_options_to_json(const OdeOptions& o) {
-  return {{"method", o.method()}, {"n_steps", o.n_steps()}, {"rtol", o.rtol()},
-          {"atol", o.atol()},     {"max_steps", o.max_steps()}};
+  return {{"method", o.method()},
+          {"n_steps", o.n_steps()},
+          {"rtol", o.rtol()},
+          {"atol", o.atol()},
+          {"max_steps", o.max_steps()}};
 }
 
 inline OdeOptions ode_options_from_json(const nlohmann::json& j, const OdeOptions& defaults,
@@ -29,8 +32,11 @@ inline OdeOptions ode_options_from_json(const nlohmann::json& j, const OdeOption
 }
 
 inline nlohmann::json sde_sampler_to_json(const SdeSamplerOptions& o) {
-  return {{"steps", o.steps()}, {"t_min", o.t_min()}, {"denoise", o.denoise()},
-          {"snr", o.snr()},     {"corrector_steps", o.corrector_steps()}};
+  return {{"steps", o.steps()},
+          {"t_min", o.t_min()},
+          {"denoise", o.denoise()},
+          {"snr", o.snr()},
+          {"corrector_steps", o.corrector_steps()}};
 }
 
 inline SdeSamplerOptions sde_sampler_from_json(const nlohmann::json& j) {

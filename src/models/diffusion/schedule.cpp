@@ -91,10 +91,10 @@ torch::Tensor q_sample(const NoiseSchedule& schedule, const torch::Tensor& x0,
             x0.defined() ? x0.dim() : -1, "a floating-point tensor (n, ...)");
   check_arg(noise.defined() && noise.sizes() == x0.sizes(), "noise.shape",
             noise.defined() ? c10::str(noise.sizes()) : std::string("undefined"), "x0's shape");
-  check_arg(step.defined() && step.dim() == 1 && step.size(0) == x0.size(0) &&
-                !step.is_floating_point(),
-            "step.shape", step.defined() ? c10::str(step.sizes()) : std::string("undefined"),
-            "an integer tensor (n) matching x0.size(0)");
+  check_arg(
+      step.defined() && step.dim() == 1 && step.size(0) == x0.size(0) && !step.is_floating_point(),
+      "step.shape", step.defined() ? c10::str(step.sizes()) : std::string("undefined"),
+      "an integer tensor (n) matching x0.size(0)");
   if (step.numel() > 0) {
     const int64_t lo = step.min().item<int64_t>(), hi = step.max().item<int64_t>();
     check_arg(lo >= 0 && hi < schedule.steps(), "step", lo < 0 ? lo : hi,

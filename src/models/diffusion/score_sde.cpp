@@ -30,8 +30,9 @@ nlohmann::json ScoreSDEOptions::to_json() const {
 }
 
 ScoreSDEOptions ScoreSDEOptions::from_json(const nlohmann::json& j) {
-  check_known_keys(j, {"event_shape", "sde", "network", "condition", "train_t_min", "data_std",
-                       "sampler", "sampling", "solver", "trace", "probe", "guidance"},
+  check_known_keys(j,
+                   {"event_shape", "sde", "network", "condition", "train_t_min", "data_std",
+                    "sampler", "sampling", "solver", "trace", "probe", "guidance"},
                    "score-sde options");
   ScoreSDEOptions o;
   if (j.is_null()) return o;
@@ -76,8 +77,8 @@ ScoreSDEImpl::ScoreSDEImpl(const ScoreSDEOptions& options_) : options(options_) 
 }
 
 void ScoreSDEImpl::reset() {
-  net = register_module("net", DenoiserNet(options.event_shape(),
-                                           options.condition().feature_dim(), options.network()));
+  net = register_module("net", DenoiserNet(options.event_shape(), options.condition().feature_dim(),
+                                           options.network()));
 }
 
 std::vector<int64_t> ScoreSDEImpl::batch_shape(int64_t n) const {
@@ -115,8 +116,7 @@ torch::Tensor ScoreSDEImpl::loss(const torch::Tensor& batch, const torch::Tensor
   return (pred - z).square().mean();
 }
 
-torch::Tensor ScoreSDEImpl::score(const torch::Tensor& x, double t,
-                                  const torch::Tensor& features) {
+torch::Tensor ScoreSDEImpl::score(const torch::Tensor& x, double t, const torch::Tensor& features) {
   const double a = sde_->mean_scale(t), s = sde_->marginal_std(t);
   const double c_in = 1.0 / std::sqrt(a * a * options.data_std() * options.data_std() + s * s);
   auto tt = torch::full({1}, t, x.options().requires_grad(false));
@@ -143,8 +143,9 @@ ScoreFunction ScoreSDEImpl::score_function(const torch::Tensor& cond, double w) 
 
 torch::Tensor ScoreSDEImpl::sample_from(const torch::Tensor& x_1, const torch::Tensor& cond) {
   check_batch(x_1, "x_1");
-  if (cond.defined()) check_arg(cond.size(0) == x_1.size(0), "cond.size(0)", cond.size(0),
-                                "x_1.size(0) = " + std::to_string(x_1.size(0)));
+  if (cond.defined())
+    check_arg(cond.size(0) == x_1.size(0), "cond.size(0)", cond.size(0),
+              "x_1.size(0) = " + std::to_string(x_1.size(0)));
   auto score = score_function(cond, options.guidance());
   if (options.sampler() == "ode") {
     return probability_flow_sample(score, *sde_, x_1, options.sampling().t_min(), options.solver(),
@@ -167,8 +168,8 @@ torch::Tensor ScoreSDEImpl::sample_conditional(const torch::Tensor& cond) {
   check_arg(cond.defined() && cond.dim() >= 1 && cond.size(0) >= 1, "cond.dim()",
             cond.defined() ? cond.dim() : -1, "conditions (n >= 1, ...)");
   auto w = net->parameters().front();
-  auto x_1 = sde_->prior_std() *
-             torch::randn(batch_shape(cond.size(0)), w.options().requires_grad(false));
+  auto x_1 =
+      sde_->prior_std() * torch::randn(batch_shape(cond.size(0)), w.options().requires_grad(false));
   return sample_from(x_1, cond);
 }
 

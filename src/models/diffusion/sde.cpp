@@ -70,7 +70,8 @@ torch::Tensor VPSde::marginal_std(const torch::Tensor& t) const {
 // ---------------------------------------------------------------- VE
 
 VESde::VESde(double sigma_min, double sigma_max) : sigma_min_(sigma_min), sigma_max_(sigma_max) {
-  check_arg(sigma_min > 0 && std::isfinite(sigma_min), "sigma_min", sigma_min, "a finite value > 0");
+  check_arg(sigma_min > 0 && std::isfinite(sigma_min), "sigma_min", sigma_min,
+            "a finite value > 0");
   check_arg(sigma_max > sigma_min && std::isfinite(sigma_max), "sigma_max", sigma_max,
             "a finite value > sigma_min");
 }

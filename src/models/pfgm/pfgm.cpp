@@ -17,21 +17,23 @@ PFGMOptions::PFGMOptions(std::vector<int64_t> event_shape)
 
 nlohmann::json PFGMOptions::to_json() const {
   return {{"event_shape", event_shape()},
-          {"network",
-           {{"hidden", network().hidden()}, {"activation", network().activation()}}},
+          {"network", {{"hidden", network().hidden()}, {"activation", network().activation()}}},
           {"sigma", sigma()},
           {"tau", tau()},
           {"M", M()},
           {"gamma", gamma()},
           {"perturbed_batch", perturbed_batch()},
+          {"input_radius", input_radius()},
+          {"max_prior_radius", max_prior_radius()},
           {"z_max", z_max()},
           {"z_min", z_min()},
           {"solver", detail::ode_options_to_json(solver())}};
 }
 
 PFGMOptions PFGMOptions::from_json(const nlohmann::json& j) {
-  check_known_keys(j, {"event_shape", "network", "sigma", "tau", "M", "gamma", "perturbed_batch",
-                       "z_max", "z_min", "solver"},
+  check_known_keys(j,
+                   {"event_shape", "network", "sigma", "tau", "M", "gamma", "perturbed_batch",
+                    "input_radius", "max_prior_radius", "z_max", "z_min", "solver"},
                    "pfgm options");
   PFGMOptions o;
   if (j.is_null()) return o;
@@ -47,6 +49,8 @@ PFGMOptions PFGMOptions::from_json(const nlohmann::json& j) {
   if (j.contains("M")) o.M(j.at("M").get<double>());
   if (j.contains("gamma")) o.gamma(j.at("gamma").get<double>());
   if (j.contains("perturbed_batch")) o.perturbed_batch(j.at("perturbed_batch").get<int64_t>());
+  if (j.contains("input_radius")) o.input_radius(j.at("input_radius").get<double>());
+  if (j.contains("max_prior_radius")) o.max_prior_radius(j.at("max_prior_radius").get<double>());
   if (j.contains("z_max")) o.z_max(j.at("z_max").get<double>());
   if (j.contains("z_min")) o.z_min(j.at("z_min").get<double>());
   if (j.contains("solver"))
@@ -62,6 +66,9 @@ PFGMImpl::PFGMImpl(const PFGMOptions& options_) : options(options_) {
   check_arg(options.gamma() > 0, "gamma", options.gamma(), "a value > 0");
   check_arg(options.perturbed_batch() >= 0, "perturbed_batch", options.perturbed_batch(),
             "an integer >= 0 (0: all rows)");
+  check_arg(options.input_radius() > 0, "input_radius", options.input_radius(), "a value > 0");
+  check_arg(options.max_prior_radius() > 1, "max_prior_radius", options.max_prior_radius(),
+            "a value > 1");
   check_arg(options.z_min() > 0 && options.z_max() > options.z_min(), "z_max", options.z_max(),
             "a value > z_min > 0");
   check_ode_options(options.solver(), std::log(options.z_max()), std::log(options.z_min()));
@@ -76,6 +83,7 @@ torch::Tensor PFGMImpl::field(const torch::Tensor& x, const torch::Tensor& z) {
   auto zz = z.to(x.options().requires_grad(false)).reshape({-1, 1});
   if (zz.size(0) == 1 && n != 1) zz = zz.expand({n, 1});
   auto input = torch::cat({x.reshape({n, dim_}), zz}, 1);
+  input = input / (1.0 + input.norm(2, 1, true) / options.input_radius());
   return net->forward(torch::log(zz), input);
 }
 
@@ -117,8 +125,12 @@ torch::Tensor PFGMImpl::prior(int64_t n, torch::TensorOptions opts) {
   check_arg(n >= 1, "n", n, "an integer >= 1");
   std::vector<int64_t> shape = {n};
   shape.insert(shape.end(), options.event_shape().begin(), options.event_shape().end());
-  auto zeros = torch::zeros(shape, opts);
-  return pfgmpp_perturb(zeros, torch::full({n}, options.z_max(), opts), /*D=*/1);
+  const int64_t N = dim_;
+  auto radius = torch::clamp(options.z_max() * pfgmpp_kernel_radius(n, N, 1, opts), 1.0,
+                             options.max_prior_radius());
+  auto u = torch::randn({n, N}, opts);
+  u = u / u.norm(2, 1, true);
+  return (radius.unsqueeze(1) * u).reshape(shape);
 }
 
 torch::Tensor PFGMImpl::sample_from(const torch::Tensor& x_max) {

@@ -16,6 +16,7 @@ nlohmann::json PFGMPPOptions::to_json() const {
           {"extra_dims", extra_dims()},
           {"network", network().to_json()},
           {"condition", condition().to_json()},
+          {"preconditioning", preconditioning()},
           {"data_std", data_std()},
           {"p_mean", p_mean()},
           {"p_std", p_std()},
@@ -26,8 +27,9 @@ nlohmann::json PFGMPPOptions::to_json() const {
 }
 
 PFGMPPOptions PFGMPPOptions::from_json(const nlohmann::json& j) {
-  check_known_keys(j, {"event_shape", "extra_dims", "network", "condition", "data_std", "p_mean",
-                       "p_std", "sigma_max", "sigma_min", "solver", "guidance"},
+  check_known_keys(j,
+                   {"event_shape", "extra_dims", "network", "condition", "preconditioning",
+                    "data_std", "p_mean", "p_std", "sigma_max", "sigma_min", "solver", "guidance"},
                    "pfgmpp options");
   PFGMPPOptions o;
   if (j.is_null()) return o;
@@ -35,6 +37,7 @@ PFGMPPOptions PFGMPPOptions::from_json(const nlohmann::json& j) {
   if (j.contains("extra_dims")) o.extra_dims(j.at("extra_dims").get<int64_t>());
   if (j.contains("network")) o.network(DenoiserNetOptions::from_json(j.at("network")));
   if (j.contains("condition")) o.condition(ConditionOptions::from_json(j.at("condition")));
+  if (j.contains("preconditioning")) o.preconditioning(j.at("preconditioning").get<std::string>());
   if (j.contains("data_std")) o.data_std(j.at("data_std").get<double>());
   if (j.contains("p_mean")) o.p_mean(j.at("p_mean").get<double>());
   if (j.contains("p_std")) o.p_std(j.at("p_std").get<double>());
@@ -51,19 +54,19 @@ PFGMPPImpl::PFGMPPImpl(const PFGMPPOptions& options_) : options(options_) {
   check_arg(options.extra_dims() >= 0, "extra_dims", options.extra_dims(),
             "an integer >= 0 (0: the diffusion limit)");
   options.condition().validate();
+  check_choice("preconditioning", options.preconditioning(), {"edm", "eps"});
   check_arg(options.data_std() > 0, "data_std", options.data_std(), "a value > 0");
   check_arg(options.p_std() > 0, "p_std", options.p_std(), "a value > 0");
   check_arg(options.sigma_min() > 0 && options.sigma_max() > options.sigma_min(), "sigma_max",
             options.sigma_max(), "a value > sigma_min > 0");
-  check_ode_options(options.solver(), std::log(options.sigma_max()),
-                    std::log(options.sigma_min()));
+  check_ode_options(options.solver(), std::log(options.sigma_max()), std::log(options.sigma_min()));
   check_arg(options.guidance() >= 0, "guidance", options.guidance(), "a value >= 0");
   reset();
 }
 
 void PFGMPPImpl::reset() {
-  net = register_module("net", DenoiserNet(options.event_shape(),
-                                           options.condition().feature_dim(), options.network()));
+  net = register_module("net", DenoiserNet(options.event_shape(), options.condition().feature_dim(),
+                                           options.network()));
 }
 
 std::vector<int64_t> PFGMPPImpl::batch_shape(int64_t n) const {
@@ -81,11 +84,12 @@ torch::Tensor PFGMPPImpl::denoise(const torch::Tensor& x, const torch::Tensor& s
   bshape[0] = n;
   const double sd = options.data_std();
   auto s2 = s.square() + sd * sd;
+  auto c_in = torch::rsqrt(s2).reshape(bshape);
+  auto F = net->forward(0.25 * torch::log(s), c_in * x, features);
+  if (options.preconditioning() == "eps") return x - s.reshape(bshape) * F;
   auto c_skip = (sd * sd / s2).reshape(bshape);
   auto c_out = (s * sd * torch::rsqrt(s2)).reshape(bshape);
-  auto c_in = torch::rsqrt(s2).reshape(bshape);
-  auto c_noise = 0.25 * torch::log(s);
-  return c_skip * x + c_out * net->forward(c_noise, c_in * x, features);
+  return c_skip * x + c_out * F;
 }
 
 torch::Tensor PFGMPPImpl::loss(const torch::Tensor& batch, const torch::Tensor& cond) {
@@ -99,7 +103,9 @@ torch::Tensor PFGMPPImpl::loss(const torch::Tensor& batch, const torch::Tensor& 
   auto x = pfgmpp_perturb(batch.detach(), sigma, options.extra_dims());
   auto features = condition_features_with_dropout(options.condition(), cond, n, batch);
   const double sd = options.data_std();
-  auto weight = (sigma.square() + sd * sd) / (sigma * sd).square();
+  auto weight = options.preconditioning() == "eps"
+                    ? 1.0 / sigma.square()
+                    : (sigma.square() + sd * sd) / (sigma * sd).square();
   auto err = (denoise(x, sigma, features) - batch).square().reshape({n, -1}).mean(1);
   return (weight * err).mean();
 }
@@ -134,8 +140,9 @@ torch::Tensor PFGMPPImpl::sample_from(const torch::Tensor& x_max, const torch::T
   check_arg(x_max.defined() && n >= 1 && x_max.sizes().vec() == batch_shape(n), "x_max.shape",
             x_max.defined() ? c10::str(x_max.sizes()) : std::string("undefined"),
             "(n >= 1, " + c10::str(c10::IntArrayRef(options.event_shape())) + ")");
-  if (cond.defined()) check_arg(cond.size(0) == n, "cond.size(0)", cond.size(0),
-                                "x_max.size(0) = " + std::to_string(n));
+  if (cond.defined())
+    check_arg(cond.size(0) == n, "cond.size(0)", cond.size(0),
+              "x_max.size(0) = " + std::to_string(n));
   return pfgmpp_sample(denoiser_function(cond, options.guidance()), x_max, options.sigma_max(),
                        options.sigma_min(), options.solver(), true, &last_stats_);
 }

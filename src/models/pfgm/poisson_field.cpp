@@ -15,10 +15,10 @@ void check_charges(const torch::Tensor& charges, const torch::Tensor& x) {
   check_arg(charges.defined() && charges.dim() == 2 && charges.size(0) >= 1, "charges.shape",
             charges.defined() ? c10::str(charges.sizes()) : std::string("undefined"),
             "(M >= 1, N)");
-  check_arg(x.defined() && x.dim() >= 1 && x.numel() / std::max<int64_t>(x.size(0), 1) ==
-                                               charges.size(1),
-            "x.shape", x.defined() ? c10::str(x.sizes()) : std::string("undefined"),
-            "(n, ...) with N = " + std::to_string(charges.size(1)) + " entries per point");
+  check_arg(
+      x.defined() && x.dim() >= 1 && x.numel() / std::max<int64_t>(x.size(0), 1) == charges.size(1),
+      "x.shape", x.defined() ? c10::str(x.sizes()) : std::string("undefined"),
+      "(n, ...) with N = " + std::to_string(charges.size(1)) + " entries per point");
 }
 
 /// Squared distances (n, M) between the rows of a (n, N) and b (M, N), float64, >= 0.

@@ -61,7 +61,8 @@ torch::Tensor condition_features_with_dropout(const ConditionOptions& options,
                                               const torch::Tensor& like);
 
 /// Guided combination (1 + w) conditional - w unconditional.
-torch::Tensor guided(const torch::Tensor& conditional, const torch::Tensor& unconditional, double w);
+torch::Tensor guided(const torch::Tensor& conditional, const torch::Tensor& unconditional,
+                     double w);
 
 /// Packs data x (N, *event) and conditions (N) or (N, k) into one float tensor (N, d + k) so
 /// the shared Trainer can draw joint minibatches; unpack_condition inverts it.

@@ -54,6 +54,11 @@ struct DdimOptions {
   TORCH_ARG(double, eta) = 0.0;
   /// "uniform" | "quadratic" [uniform].
   TORCH_ARG(std::string, spacing) = "uniform";
+  /// Clamp x0_hat to [-clip_x0, clip_x0] and recompute eps from it; 0 = off [0]. The first
+  /// step from abar_{T-1} ~ 0 multiplies the network's error by sqrt(abar_p / abar_{T-1}) (huge
+  /// for the cosine schedule, whose abar_{T-1} ~ 1e-9 at T = 1000); clamping to the data's
+  /// range removes it.
+  TORCH_ARG(double, clip_x0) = 0.0;
 };
 
 /// The S steps of a DDIM subsequence over T diffusion steps, increasing, from 0 to T - 1
@@ -71,10 +76,11 @@ torch::Tensor ddpm_step(const NoiseSchedule& schedule, const torch::Tensor& x, i
                         const torch::Tensor& eps, const torch::Tensor& noise,
                         const std::string& variance = "beta");
 
-/// One DDIM step from step i to step p < i (p = -1: to the data) given eps = eps(x_i, i).
+/// One DDIM step from step i to step p < i (p = -1: to the data) given eps = eps(x_i, i);
+/// clip_x0 > 0 clamps x0_hat (see DdimOptions).
 torch::Tensor ddim_step(const NoiseSchedule& schedule, const torch::Tensor& x, int64_t step,
                         int64_t prev_step, const torch::Tensor& eps, double eta,
-                        const torch::Tensor& noise);
+                        const torch::Tensor& noise, double clip_x0 = 0.0);
 
 /// Ancestral sampling from x_T (n, *event_shape) through all T steps.
 torch::Tensor ddpm_sample(const EpsilonFunction& eps, const NoiseSchedule& schedule,

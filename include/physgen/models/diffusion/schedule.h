@@ -64,7 +64,8 @@ class NoiseSchedule {
   double alpha_bar(int64_t i) const { return i < 0 ? 1.0 : alpha_bar_.at(static_cast<size_t>(i)); }
   /// Network time of step i: (i + 1) / T.
   double time(int64_t i) const { return static_cast<double>(i + 1) / static_cast<double>(steps()); }
-  /// Posterior variance of q(x_{i-1} | x_i, x_0): (1 - abar_{i-1}) / (1 - abar_i) beta_i (0 at i = 0).
+  /// Posterior variance of q(x_{i-1} | x_i, x_0): (1 - abar_{i-1}) / (1 - abar_i) beta_i
+  /// (0 at i = 0).
   double posterior_variance(int64_t i) const;
   /// abar as a (T) float64 tensor.
   torch::Tensor alpha_bar_tensor() const;

@@ -4,13 +4,18 @@
 // (poisson_field.h). D = 1 behaves like PFGM, D -> infinity (D = 0 here) is the VE / EDM
 // diffusion model; hyperparameters carry over from EDM through r = sigma sqrt(D).
 //
-// Denoiser with EDM preconditioning, sigma_d = data_std:
-//   D_theta(x, sigma, c) = c_skip x + c_out F_theta(c_noise, c_in x, c),
-//   c_skip = sigma_d^2 / (sigma^2 + sigma_d^2), c_out = sigma sigma_d / sqrt(sigma^2 + sigma_d^2),
-//   c_in = 1 / sqrt(sigma^2 + sigma_d^2), c_noise = ln(sigma) / 4.
+// Denoiser D_theta(x, sigma, c) = c_skip x + c_out F_theta(c_noise, c_in x, c) with
+// c_in = 1 / sqrt(sigma^2 + sigma_d^2), c_noise = ln(sigma) / 4, sigma_d = data_std, and
+//   "eps" (default): c_skip = 1, c_out = -sigma (F predicts the normalised perturbation
+//                    (x - y) / sigma, as the noise prediction of DDPM / score SDEs),
+//                    lambda = 1 / sigma^2;
+//   "edm":           c_skip = sigma_d^2 / (sigma^2 + sigma_d^2),
+//                    c_out = sigma sigma_d / sqrt(sigma^2 + sigma_d^2),
+//                    lambda = (sigma^2 + sigma_d^2) / (sigma sigma_d)^2.
+// Both make lambda c_out^2 = 1. (Measured on 8 Gaussians with the default 3 x 128 MLP: after
+// 2000 steps "eps" reaches a loss of 0.47, while "edm" stays at the trivial 1.0.)
 // Loss: ln sigma ~ N(p_mean, p_std^2), x = y + kernel(sigma, D),
-//   loss = E lambda(sigma) mean_j (D_theta(x, sigma) - y)_j^2,
-//   lambda = (sigma^2 + sigma_d^2) / (sigma sigma_d)^2.
+//   loss = E lambda(sigma) mean_j (D_theta(x, sigma) - y)_j^2.
 // Sampling: x ~ kernel(sigma_max, D) around 0, then dx/d ln sigma = x - D_theta(x, sigma) down
 // to sigma_min, and a final denoising step.
 //
@@ -47,6 +52,8 @@ struct PFGMPPOptions {
   TORCH_ARG(DenoiserNetOptions, network) = DenoiserNetOptions();
   /// Condition [none].
   TORCH_ARG(ConditionOptions, condition) = ConditionOptions();
+  /// Preconditioning: "eps" | "edm" [eps].
+  TORCH_ARG(std::string, preconditioning) = "eps";
   /// sigma_d of the preconditioning (> 0) [1].
   TORCH_ARG(double, data_std) = 1.0;
   /// Training noise levels ln sigma ~ N(p_mean, p_std^2) [-1.2, 1.2].
@@ -84,7 +91,8 @@ class PFGMPPImpl : public torch::nn::Cloneable<PFGMPPImpl>, public GenerativeMod
 
   torch::Tensor sample(int64_t n) override;
   torch::Tensor sample_conditional(const torch::Tensor& cond);
-  torch::Tensor sample_from(const torch::Tensor& x_max, const torch::Tensor& cond = torch::Tensor());
+  torch::Tensor sample_from(const torch::Tensor& x_max,
+                            const torch::Tensor& cond = torch::Tensor());
   std::vector<int64_t> event_shape() const override { return options.event_shape(); }
   const OdeStats& last_stats() const { return last_stats_; }
 

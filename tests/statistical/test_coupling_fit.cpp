@@ -33,7 +33,7 @@ TEST(CouplingFit, RecoversPhi4MassAndCoupling) {
   auto hmc = make_phi4_hmc(params, 64, HmcOptions().step_size(0.1).n_steps(10), torch::kCPU, torch::kFloat64,
                            Phi4Start::Cold);
   RecordOptions rec;
-  rec.therm = 500;  // from a cold start; 200 left a visible (~2 sigma) drift in both couplings
+  rec.therm = 1000;  // from a cold start; 200-500 left ~2-sigma drifts in both couplings (measured)
   rec.samples = 50;
   rec.every = 2;
   rec.progress = false;

@@ -24,8 +24,12 @@
 //   "wgan-gp"  wasserstein loss, gradient penalty lambda 10, n_critic 5 (Gulrajani et al. 2017)
 //
 // Shapes: samples (n, *event_shape); networks: "mlp" (VectorMLP on flattened samples) or
-// "dcgan" (LatticeGenerator / LatticeDiscriminator, event_shape {L, L}).
-// Submodules: "generator", "discriminator".
+// "dcgan" (LatticeGenerator / LatticeDiscriminator, event_shape {L, L}; the generator has
+// batch norm: call eval() before sampling to use its running statistics).
+// Submodules: "generator", "discriminator" [, "generator_average" with generator_ema > 0].
+// Measured (tests/statistical/test_gan_training.cpp, 8gaussians, MLP 64-128 wide): the
+// non-saturating GAN covers 8/8 modes in 2000 steps; WGAN-GP needs ~6000 critic steps
+// (1200 generator steps) at lr 1e-3 and is seed-sensitive at that budget.
 //
 // References: I. Goodfellow et al., arXiv:1406.2661; M. Mirza, S. Osindero, "Conditional
 // generative adversarial nets", arXiv:1411.1784; M. Arjovsky, S. Chintala, L. Bottou,

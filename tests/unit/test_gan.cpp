@@ -164,6 +164,37 @@ TEST(GanTask, AlternatesWithNCriticAndClipsWeights) {
     for (const auto& p : gan->discriminator_parameters()) EXPECT_LE(p.abs().max().item<double>(), 0.05 + 1e-7);
   }
   EXPECT_EQ(task.parameter_groups()[0].first, "generator");
+  // The optimisers got the task's Adam coefficients.
+  auto& adam = static_cast<torch::optim::AdamOptions&>(opt_d.param_groups()[0].options());
+  EXPECT_DOUBLE_EQ(std::get<0>(adam.betas()), 0.5);
+}
+
+// Weight average: after the k-th generator update avg = d avg + (1 - d) w, d = min(ema, (1+k)/(10+k)).
+TEST(GanTask, GeneratorWeightAverage) {
+  seed_all(14);
+  Gan gan(GanOptions::preset("gan", {2}).hidden({8}).generator_ema(0.5));
+  ASSERT_TRUE(gan->generator_average != nullptr);
+  EXPECT_EQ(gan->generator_average->parameters().size(), gan->generator_parameters().size());
+  for (const auto& p : gan->generator_average->parameters()) EXPECT_FALSE(p.requires_grad());
+  GanTask task(gan);
+  EXPECT_EQ(task.parameter_groups()[0].second.size(), gan->generator_parameters().size());
+  torch::optim::Adam opt_g(gan->generator_parameters(), 1e-2), opt_d(gan->discriminator_parameters(), 1e-2);
+  std::vector<torch::optim::Optimizer*> opts{&opt_g, &opt_d};
+  auto avg0 = snapshot(gan->generator_average->parameters());
+  Diagnostics diag;
+  task.train_step(torch::randn({16, 2}), opts, 0.0, 0, diag);  // first update: d = 0.1
+  auto live1 = snapshot(gan->generator_parameters());
+  auto avg1 = snapshot(gan->generator_average->parameters());
+  for (size_t i = 0; i < avg1.size(); ++i) EXPECT_TRUE(torch::allclose(avg1[i], 0.1 * avg0[i] + 0.9 * live1[i]));
+  task.train_step(torch::randn({16, 2}), opts, 0.0, 1, diag);  // second: d = 2/11
+  auto live2 = snapshot(gan->generator_parameters());
+  auto avg2 = snapshot(gan->generator_average->parameters());
+  for (size_t i = 0; i < avg2.size(); ++i)
+    EXPECT_TRUE(torch::allclose(avg2[i], (2.0 / 11) * avg1[i] + (9.0 / 11) * live2[i]));
+  // Sampling uses the average, training the live generator.
+  torch::NoGradGuard ng;
+  auto z = gan->sample_latent(4);
+  EXPECT_FALSE(torch::allclose(gan->generate(z), gan->generate_trained(z)));
   EXPECT_EQ(task.parameter_groups()[1].first, "discriminator");
 }
 

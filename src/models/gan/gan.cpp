@@ -1,5 +1,8 @@
 #include "physgen/models/gan/gan.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include <torch/torch.h>
 
 #include "physgen/core/check.h"
@@ -36,10 +39,15 @@ void GanOptions::validate() const {
   check_arg(n_critic_ >= 1, "n_critic", n_critic_, "an integer >= 1");
   check_arg(condition_dim_ >= 0, "condition_dim", condition_dim_, "an integer >= 0");
   check_choice("network", network_, {"mlp", "dcgan"});
+  for (int64_t h : generator_hidden_) check_arg(h >= 1, "generator_hidden", h, "widths >= 1");
+  for (int64_t h : discriminator_hidden_) check_arg(h >= 1, "discriminator_hidden", h, "widths >= 1");
   if (network_ == "dcgan")
     check_arg(event_shape_.size() == 2 && event_shape_[0] == event_shape_[1], "event_shape",
               detail::to_display(torch::IntArrayRef(event_shape_)), "{L, L} for network 'dcgan'");
   check_choice("output_activation", output_activation_, {"none", "tanh"});
+  check_arg(generator_lr_scale_ > 0 && std::isfinite(generator_lr_scale_), "generator_lr_scale",
+            generator_lr_scale_, "a finite number > 0");
+  check_arg(generator_ema_ >= 0 && generator_ema_ < 1, "generator_ema", generator_ema_, "a number in [0, 1)");
   check_arg(adam_beta1_ >= 0 && adam_beta1_ < 1, "adam_beta1", adam_beta1_, "a number in [0, 1)");
   check_arg(adam_beta2_ >= 0 && adam_beta2_ < 1, "adam_beta2", adam_beta2_, "a number in [0, 1)");
 }
@@ -56,13 +64,16 @@ nlohmann::json GanOptions::to_json() const {
   PHYSGEN_JSON_PUT(j, n_critic);
   PHYSGEN_JSON_PUT(j, condition_dim);
   PHYSGEN_JSON_PUT(j, network);
-  PHYSGEN_JSON_PUT(j, hidden);
+  PHYSGEN_JSON_PUT(j, generator_hidden);
+  PHYSGEN_JSON_PUT(j, discriminator_hidden);
   PHYSGEN_JSON_PUT(j, activation);
   PHYSGEN_JSON_PUT(j, channels);
   PHYSGEN_JSON_PUT(j, scales);
   PHYSGEN_JSON_PUT(j, batch_norm);
   PHYSGEN_JSON_PUT(j, periodic);
   PHYSGEN_JSON_PUT(j, output_activation);
+  PHYSGEN_JSON_PUT(j, generator_lr_scale);
+  PHYSGEN_JSON_PUT(j, generator_ema);
   PHYSGEN_JSON_PUT(j, adam_beta1);
   PHYSGEN_JSON_PUT(j, adam_beta2);
   return j;
@@ -70,8 +81,10 @@ nlohmann::json GanOptions::to_json() const {
 
 GanOptions GanOptions::from_json(const nlohmann::json& j) {
   check_known_keys(j, {"event_shape", "latent_dim", "latent_distribution", "loss", "constraint", "clip_value",
-                       "gp_lambda", "n_critic", "condition_dim", "network", "hidden", "activation", "channels",
-                       "scales", "batch_norm", "periodic", "output_activation", "adam_beta1", "adam_beta2"},
+                       "gp_lambda", "n_critic", "condition_dim", "network", "hidden", "generator_hidden",
+                       "discriminator_hidden", "activation", "channels",
+                       "scales", "batch_norm", "periodic", "output_activation", "generator_lr_scale", "generator_ema", "adam_beta1",
+                       "adam_beta2"},
                    "[model]");
   check_arg(j.contains("event_shape"), "event_shape", "(missing)", "a shape such as [8, 8]");
   GanOptions o(j["event_shape"].get<std::vector<int64_t>>());
@@ -84,13 +97,17 @@ GanOptions GanOptions::from_json(const nlohmann::json& j) {
   PHYSGEN_JSON_GET(j, o, n_critic);
   PHYSGEN_JSON_GET(j, o, condition_dim);
   PHYSGEN_JSON_GET(j, o, network);
-  PHYSGEN_JSON_GET(j, o, hidden);
+  if (j.contains("hidden")) o.hidden(j["hidden"].get<std::vector<int64_t>>());
+  PHYSGEN_JSON_GET(j, o, generator_hidden);
+  PHYSGEN_JSON_GET(j, o, discriminator_hidden);
   PHYSGEN_JSON_GET(j, o, activation);
   PHYSGEN_JSON_GET(j, o, channels);
   PHYSGEN_JSON_GET(j, o, scales);
   PHYSGEN_JSON_GET(j, o, batch_norm);
   PHYSGEN_JSON_GET(j, o, periodic);
   PHYSGEN_JSON_GET(j, o, output_activation);
+  PHYSGEN_JSON_GET(j, o, generator_lr_scale);
+  PHYSGEN_JSON_GET(j, o, generator_ema);
   PHYSGEN_JSON_GET(j, o, adam_beta1);
   PHYSGEN_JSON_GET(j, o, adam_beta2);
   o.validate();
@@ -111,13 +128,19 @@ void GanImpl::reset() {
   if (options.network() == "mlp") {
     g_mlp_ = VectorMLP(VectorMLPOptions(options.latent_dim(), dim_)
                            .condition_dim(cdim)
-                           .hidden(options.hidden())
+                           .hidden(options.generator_hidden())
                            .activation(options.activation())
                            .output_activation(options.output_activation()));
-    d_mlp_ = VectorMLP(
-        VectorMLPOptions(dim_, 1).condition_dim(cdim).hidden(options.hidden()).activation(options.activation()));
+    d_mlp_ = VectorMLP(VectorMLPOptions(dim_, 1)
+                           .condition_dim(cdim)
+                           .hidden(options.discriminator_hidden())
+                           .activation(options.activation()));
     generator = register_module("generator", g_mlp_.ptr());
     discriminator = register_module("discriminator", d_mlp_.ptr());
+    if (options.generator_ema() > 0) {
+      g_mlp_avg_ = std::dynamic_pointer_cast<VectorMLPImpl>(g_mlp_->clone());
+      generator_average = register_module("generator_average", g_mlp_avg_.ptr());
+    }
   } else {
     const int64_t L = options.event_shape()[0];
     g_conv_ = LatticeGenerator(LatticeGeneratorOptions(L, options.latent_dim())
@@ -134,7 +157,29 @@ void GanImpl::reset() {
                                        .periodic(options.periodic()));
     generator = register_module("generator", g_conv_.ptr());
     discriminator = register_module("discriminator", d_conv_.ptr());
+    if (options.generator_ema() > 0) {
+      g_conv_avg_ = std::dynamic_pointer_cast<LatticeGeneratorImpl>(g_conv_->clone());
+      generator_average = register_module("generator_average", g_conv_avg_.ptr());
+    }
   }
+  if (generator_average) {
+    for (auto& p : generator_average->parameters()) p.set_requires_grad(false);
+    average_updates_ = register_buffer("average_updates", torch::zeros({}, torch::kFloat64));
+  }
+}
+
+void GanImpl::update_generator_average() {
+  if (!generator_average) return;
+  torch::NoGradGuard no_grad;
+  const double k = average_updates_.item<double>();
+  const double d = std::min(options.generator_ema(), (1.0 + k) / (10.0 + k));
+  auto avg = generator_average->parameters();
+  auto live = generator->parameters();
+  for (size_t i = 0; i < avg.size(); ++i) avg[i].mul_(d).add_(live[i].detach(), 1.0 - d);
+  auto avg_b = generator_average->buffers();
+  auto live_b = generator->buffers();
+  for (size_t i = 0; i < avg_b.size(); ++i) avg_b[i].copy_(live_b[i]);
+  average_updates_.add_(1.0);
 }
 
 torch::Tensor GanImpl::sample_latent(int64_t n) {
@@ -144,15 +189,23 @@ torch::Tensor GanImpl::sample_latent(int64_t n) {
   return torch::randn({n, options.latent_dim()}, opts);
 }
 
-torch::Tensor GanImpl::generate(const torch::Tensor& z, const torch::Tensor& c) {
+torch::Tensor GanImpl::run_generator(int which, const torch::Tensor& z, const torch::Tensor& c) {
   const int64_t n = z.size(0);
   if (options.network() == "mlp") {
-    auto x = g_mlp_->forward(z, c);
+    auto x = (which == 0 ? g_mlp_ : g_mlp_avg_)->forward(z, c);
     std::vector<int64_t> shape{n};
     shape.insert(shape.end(), options.event_shape().begin(), options.event_shape().end());
     return x.view(shape);
   }
-  return g_conv_->forward(z, c);
+  return (which == 0 ? g_conv_ : g_conv_avg_)->forward(z, c);
+}
+
+torch::Tensor GanImpl::generate(const torch::Tensor& z, const torch::Tensor& c) {
+  return run_generator(generator_average ? 1 : 0, z, c);
+}
+
+torch::Tensor GanImpl::generate_trained(const torch::Tensor& z, const torch::Tensor& c) {
+  return run_generator(0, z, c);
 }
 
 torch::Tensor GanImpl::discriminate(const torch::Tensor& x, const torch::Tensor& c) {
@@ -222,7 +275,7 @@ std::pair<torch::Tensor, torch::Tensor> GanTask::split(const torch::Tensor& batc
 
 torch::Tensor GanTask::loss(const torch::Tensor& batch, Diagnostics& diag) {
   auto [x, c] = split(batch);
-  auto fake = model_->generate(model_->sample_latent(x.size(0)), c).detach();
+  auto fake = model_->generate_trained(model_->sample_latent(x.size(0)), c).detach();
   auto l = discriminator_loss(loss_, model_->discriminate(x, c), model_->discriminate(fake, c));
   diag["d_loss"] = l.item<double>();
   return l;
@@ -236,6 +289,10 @@ double GanTask::train_step(const torch::Tensor& batch, std::vector<torch::optim:
   auto* opt_d = optimisers.at(1);
   set_adam_betas(*opt_g, o.adam_beta1(), o.adam_beta2());
   set_adam_betas(*opt_d, o.adam_beta1(), o.adam_beta2());
+  // The trainer sets one learning rate on every group; the generator's is scaled from the
+  // discriminator's (which this task never changes), so repeated calls do not compound.
+  const double lr_d = opt_d->param_groups().front().options().get_lr();
+  for (auto& group : opt_g->param_groups()) group.options().set_lr(lr_d * o.generator_lr_scale());
   auto [x, c] = split(batch);
   const int64_t n = x.size(0);
 
@@ -244,7 +301,7 @@ double GanTask::train_step(const torch::Tensor& batch, std::vector<torch::optim:
   torch::Tensor fake;
   {
     torch::NoGradGuard no_grad;
-    fake = m.generate(m.sample_latent(n), c);
+    fake = m.generate_trained(m.sample_latent(n), c);
   }
   auto real_out = m.discriminate(x, c);
   auto fake_out = m.discriminate(fake, c);
@@ -269,10 +326,11 @@ double GanTask::train_step(const torch::Tensor& batch, std::vector<torch::optim:
   // Generator step every n_critic-th trainer step.
   if ((step + 1) % o.n_critic() == 0) {
     opt_g->zero_grad();
-    auto g_loss = generator_loss(loss_, m.discriminate(m.generate(m.sample_latent(n), c), c));
+    auto g_loss = generator_loss(loss_, m.discriminate(m.generate_trained(m.sample_latent(n), c), c));
     g_loss.backward();
     if (clip > 0) torch::nn::utils::clip_grad_norm_(m.generator_parameters(), clip);
     opt_g->step();
+    m.update_generator_average();
     last_g_loss_ = g_loss.item<double>();
   }
   const double d = d_loss.item<double>();

@@ -1,6 +1,7 @@
 // `physgen sample --model MODEL.pt --n N --out FILE.npy [--mcmc] [--json]`:
 // draw from a trained model; with --mcmc, the Metropolis-corrected (exact) chain.
 #include <iostream>
+#include <map>
 
 #include <torch/torch.h>
 
@@ -22,8 +23,33 @@ struct SampleFlags {
   int64_t n = 10000, batch = 1024;
   uint64_t seed = 1;
   bool mcmc = false, as_json = false;
+  SamplerSettings settings;
   CommonOptions common;
 };
+
+/// Draws n samples in batches: the family's sampler with the settings when it
+/// has one (numbers it reports, e.g. "nfe", are averaged over batches), else
+/// GenerativeModel::sample.
+torch::Tensor draw(const Model& model, const SampleFlags& f, nlohmann::json& out) {
+  torch::NoGradGuard ng;
+  std::vector<torch::Tensor> parts;
+  std::map<std::string, double> sums;
+  int64_t batches = 0;
+  for (int64_t done = 0; done < f.n; done += f.batch) {
+    const int64_t b = std::min(f.batch, f.n - done);
+    if (model.sample_with) {
+      nlohmann::json report = nlohmann::json::object();
+      parts.push_back(model.sample_with(b, f.settings, report));
+      for (auto& [k, v] : report.items())
+        if (v.is_number()) sums[k] += v.get<double>();
+    } else {
+      parts.push_back(model.generative->sample(b));
+    }
+    ++batches;
+  }
+  for (auto& [k, v] : sums) out[k] = v / static_cast<double>(batches);
+  return torch::cat(parts, 0);
+}
 
 void run_sample(const SampleFlags& f) {
   const torch::Device device = apply_common_options(f.common);
@@ -48,26 +74,26 @@ void run_sample(const SampleFlags& f) {
               "a model with an exact likelihood (the '" + spec.family + "' family has none)");
     check_arg(target != nullptr, "--mcmc", "set",
               "a model of a system with a known action (phi4 or ising); this one models '" + spec.system + "'");
+    if (model.configure_likelihood) model.configure_likelihood(f.settings);
     FlowMetropolis chain(model.likelihood, target, FlowMCMCOptions().batch_size(f.batch).seed(f.seed));
     FlowMCMCResult r = chain.run(f.n);
     x = r.chain;
     meta.algorithm = "flow-mcmc";
     out["acceptance"] = r.acceptance;
     out["ess"] = r.proposal_ess;
+    out["ess_batch64"] = r.proposal_batch_ess;
     meta.extra = {{"metropolis_corrected", true}, {"acceptance", r.acceptance}, {"proposal_ess", r.proposal_ess},
                   {"model", f.model}};
   } else {
     torch::NoGradGuard ng;
-    if (target && model.likelihood) {
+    if (target && model.likelihood && !model.sample_with) {
+      // One pass gives the samples and their importance weights p/q.
       ImportanceSample s = importance_sample(*model.likelihood, *target, f.n, f.batch);
       x = s.samples;
       out["ess"] = s.ess;
       meta.extra["importance_ess"] = s.ess;
     } else {
-      std::vector<torch::Tensor> parts;
-      for (int64_t done = 0; done < f.n; done += f.batch)
-        parts.push_back(model.generative->sample(std::min(f.batch, f.n - done)));
-      x = torch::cat(parts, 0);
+      x = draw(model, f, out);
     }
     meta.algorithm = "model-sample";
     meta.extra["metropolis_corrected"] = false;
@@ -103,7 +129,21 @@ void register_sample(CLI::App& app) {
   sub->add_option("--batch", f->batch, "model samples drawn per call")->capture_default_str()
       ->check(CLI::PositiveNumber);
   sub->add_option("--seed", f->seed, "random seed")->capture_default_str();
-  sub->add_flag("--json", f->as_json, "print one JSON object (acceptance, ess, ...)");
+  sub->add_option("--sampler", f->settings.sampler, "diffusion-type models: ddpm | ddim | em | pc | ode");
+  sub->add_option("--solver", f->settings.solver, "ODE models: dopri5 | rk4 | midpoint | euler");
+  sub->add_option("--steps", f->settings.steps, "sampler or fixed-step solver steps (0: the model's default)")
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option("--rtol", f->settings.rtol, "adaptive solver relative tolerance (0: default)")
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option("--atol", f->settings.atol, "adaptive solver absolute tolerance (0: default)")
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option("--eta", f->settings.eta, "DDIM stochasticity eta in [0, 1] (default 0)");
+  sub->add_option("--condition", f->settings.condition,
+                  "condition of a conditional model: a class label, or the parameter values")
+      ->delimiter(',');
+  sub->add_option("--guidance", f->settings.guidance, "classifier-free guidance weight w (0: none)")
+      ->capture_default_str();
+  sub->add_flag("--json", f->as_json, "print one JSON object (acceptance, ess, nfe, ...)");
   add_common_options(sub, f->common);
   sub->callback([f] { run_sample(*f); });
 }

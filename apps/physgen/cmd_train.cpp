@@ -2,6 +2,7 @@
 // from data (--data FILE.npy) or from a target action (--target phi4 ...).
 #include <filesystem>
 #include <iostream>
+#include <sstream>
 
 #include <torch/torch.h>
 
@@ -24,7 +25,8 @@ namespace {
 
 struct TrainFlags {
   std::string family;
-  std::string target, data, objective, config, out, csv;
+  std::string target, objective, config, out, csv, data_b, condition;
+  std::vector<std::string> data;
   int64_t L = 8;
   double m2 = -4.0, lambda = 8.0, kappa = 0.0, lambda_hop = 0.0;
   int64_t steps = 0, batch = 0, checkpoint_every = 0;
@@ -41,8 +43,45 @@ struct System {
   nlohmann::json params;
   std::vector<int64_t> event_shape;
   TargetPtr target;
-  torch::Tensor data;
+  TrainingData data;
+  nlohmann::json condition;  ///< ModelSpec::condition (null: unconditional)
 };
+
+/// Conditions of the samples of several --data files: --condition label gives
+/// file k the class label k; --condition NAME[,NAME...] takes the sidecar
+/// parameters NAME of each file as continuous conditions.
+void attach_conditions(const TrainFlags& f, const std::vector<EnsembleMeta>& metas,
+                       const std::vector<int64_t>& counts, System& s) {
+  const int64_t n = s.data.x.size(0);
+  if (f.condition == "label") {
+    std::vector<torch::Tensor> parts;
+    nlohmann::json labels = nlohmann::json::array();
+    for (size_t k = 0; k < counts.size(); ++k) {
+      parts.push_back(torch::full({counts[k]}, static_cast<int64_t>(k), torch::kInt64));
+      labels.push_back({{"file", f.data[k]}, {"params", metas[k].params}});
+    }
+    s.data.condition = torch::cat(parts).to(s.data.x.device());
+    s.condition = {{"kind", "class"}, {"classes", static_cast<int64_t>(counts.size())}, {"labels", labels}};
+    return;
+  }
+  std::vector<std::string> names;
+  std::stringstream ss(f.condition);
+  for (std::string name; std::getline(ss, name, ',');) names.push_back(name);
+  torch::Tensor c = torch::empty({n, static_cast<int64_t>(names.size())}, torch::kFloat32);
+  int64_t row = 0;
+  for (size_t k = 0; k < counts.size(); ++k) {
+    for (size_t j = 0; j < names.size(); ++j) {
+      const nlohmann::json& p = metas[k].params;
+      check_arg(p.contains(names[j]) && p[names[j]].is_number(), "--condition", names[j],
+                "'label' or a numeric parameter in the sidecar of every --data file; " + f.data[k] +
+                    " has params " + p.dump());
+      c.narrow(0, row, counts[k]).select(1, static_cast<int64_t>(j)).fill_(p[names[j]].get<double>());
+    }
+    row += counts[k];
+  }
+  s.data.condition = c.to(s.data.x.device());
+  s.condition = {{"kind", "continuous"}, {"dim", static_cast<int64_t>(names.size())}, {"names", names}};
+}
 
 System resolve_system(const TrainFlags& f, const torch::Device& device) {
   System s;
@@ -59,18 +98,40 @@ System resolve_system(const TrainFlags& f, const torch::Device& device) {
     s.target = make_target(s.name, s.params);
     return s;
   }
-  auto [x, meta] = load_ensemble(f.data);
-  s.name = meta.system;
-  s.params = meta.params;
-  s.event_shape.assign(x.sizes().begin() + 1, x.sizes().end());
-  s.data = x.to(device, torch::kFloat32);
-  if (s.name == "phi4" || s.name == "ising") s.target = make_target(s.name, s.params);
+  check_arg(f.data.size() == 1 || !f.condition.empty(), "--data", std::to_string(f.data.size()) + " files",
+            "one file, or several with --condition label|PARAM");
+  std::vector<EnsembleMeta> metas;
+  std::vector<int64_t> counts;
+  std::vector<torch::Tensor> xs;
+  for (const auto& file : f.data) {
+    auto [x, meta] = load_ensemble(file);
+    std::vector<int64_t> shape(x.sizes().begin() + 1, x.sizes().end());
+    if (!xs.empty())
+      check_arg(shape == s.event_shape && meta.system == s.name, "--data", file,
+                "an ensemble of the same system and shape as " + f.data.front());
+    s.name = meta.system;
+    s.event_shape = shape;
+    counts.push_back(x.size(0));
+    xs.push_back(x.to(torch::kFloat32));
+    metas.push_back(meta);
+  }
+  s.params = metas.front().params;
+  s.data.x = torch::cat(xs).to(device);
+  if (!f.condition.empty()) attach_conditions(f, metas, counts, s);
+  if (!f.data_b.empty()) {
+    auto xb = load_ensemble(f.data_b).first;
+    check_arg(std::vector<int64_t>(xb.sizes().begin() + 1, xb.sizes().end()) == s.event_shape, "--data-b",
+              f.data_b, "an ensemble with the event shape of --data");
+    s.data.x_b = xb.to(device, torch::kFloat32);
+  }
+  // A target (exact action) only for an unconditional model of one ensemble.
+  if ((s.name == "phi4" || s.name == "ising") && f.condition.empty()) s.target = make_target(s.name, s.params);
   return s;
 }
 
 nlohmann::json default_config(const std::string& family, const std::vector<int64_t>& shape) {
   return {{"model", default_model_options(family, shape)},
-          {"train", TrainerOptions().steps(2500).batch_size(64).to_json()}};
+          {"train", default_train_options(family, shape).to_json()}};
 }
 
 void run_train(TrainFlags& f) {
@@ -80,7 +141,7 @@ void run_train(TrainFlags& f) {
     // Defaults for the given system; a lattice of --L without one.
     std::vector<int64_t> shape{f.L, f.L};
     if (!f.data.empty()) {
-      auto x = load_ensemble(f.data).first;
+      auto x = load_ensemble(f.data.front()).first;
       shape.assign(x.sizes().begin() + 1, x.sizes().end());
     }
     std::cout << json_to_toml(default_config(f.family, shape));
@@ -103,8 +164,7 @@ void run_train(TrainFlags& f) {
   topts.csv_path(f.csv.empty() ? f.out + ".csv" : f.csv);
   topts.progress(!f.as_json);
 
-  const std::string objective = !f.objective.empty() ? f.objective : (sys.data.defined() ? "forward-kl" : "reverse-kl");
-  ModelSpec spec{f.family, config["model"], sys.name, sys.params, objective};
+  ModelSpec spec{f.family, config["model"], sys.name, sys.params, f.objective, sys.condition};
   if (f.resume) {
     check_arg(std::filesystem::exists(f.out), "--resume", f.out, "an existing checkpoint at --out");
     spec = ModelSpec::from_json(read_checkpoint_info(f.out).options, f.out);
@@ -112,10 +172,11 @@ void run_train(TrainFlags& f) {
   spec.model["event_shape"] = sys.event_shape;
   Model model = build_model(spec);
   model.module->to(device);
-  ModelTask task(model, objective, sys.target, topts.batch_size());
+  const std::string objective = !f.objective.empty() ? f.objective : model.default_objective(sys.data.x.defined());
+  ModelTask task(model, objective, sys.target, topts.batch_size(), sys.data);
   Trainer trainer(task, topts);
   if (f.resume) trainer.resume(f.out);
-  const TrainResult r = trainer.fit(sys.data);
+  const TrainResult r = trainer.fit(task.fit_data());
 
   nlohmann::json out{{"family", f.family}, {"objective", objective}, {"system", sys.name},
                      {"params", sys.params}, {"steps", r.steps_done}, {"seconds", r.seconds},
@@ -131,6 +192,7 @@ void run_train(TrainFlags& f) {
   if (sys.target && model.likelihood) {
     const ImportanceSample q = importance_sample(*model.likelihood, *sys.target, 4096, 1024);
     out["ess"] = q.ess;
+    out["ess_batch64"] = q.batch_ess;
     out["log_z_estimate"] = q.log_z;
   }
   if (f.as_json) {
@@ -162,8 +224,12 @@ void register_train(CLI::App& app) {
     auto* lh = sub->add_option("--lambda-hop", f->lambda_hop, "phi^4 quartic coupling, hopping form");
     f->kappa_opt->needs(lh);
     lh->needs(f->kappa_opt);
-    sub->add_option("--data", f->data, "training data FILE.npy (forward KL)");
-    sub->add_option("--objective", f->objective, "forward-kl | reverse-kl | native (default: by --data/--target)")
+    sub->add_option("--data", f->data,
+                    "training data FILE.npy (several files with --condition: one class or parameter value each)");
+    sub->add_option("--data-b", f->data_b, "second ensemble FILE_B.npy (unpaired translation: cyclegan)");
+    sub->add_option("--condition", f->condition,
+                    "condition on 'label' (the index of each --data file) or on sidecar parameters NAME[,NAME]");
+    sub->add_option("--objective", f->objective, "forward-kl | reverse-kl | native (default: the family's own loss if it has one, else by --data/--target)")
         ->check(CLI::IsMember(ModelTask::objectives()));
     f->steps_opt = sub->add_option("--steps", f->steps, "optimisation steps (overrides the config)")
                        ->check(CLI::PositiveNumber);

@@ -26,6 +26,7 @@ ImportanceSample importance_sample(LikelihoodModel& model, const Target& target,
   s.samples = torch::cat(xs, 0);
   s.log_weights = torch::cat(lws, 0);
   s.ess = ess(s.log_weights);
+  if (s.log_weights.numel() >= 64) s.batch_ess = batch_ess(s.log_weights, 64);
   s.log_z = log_mean_exp(s.log_weights);
   return s;
 }
@@ -114,7 +115,9 @@ FlowMCMCResult FlowMetropolis::run(int64_t n) {
   r.accepted = torch::tensor(std::vector<int64_t>(acc_all.begin(), acc_all.end())).to(torch::kBool);
   r.log_weights = torch::tensor(logw_all, torch::kFloat64);
   r.acceptance = r.accepted.to(torch::kFloat64).mean().item<double>();
-  r.proposal_ess = ess(torch::tensor(proposal_logw, torch::kFloat64));
+  const torch::Tensor plw = torch::tensor(proposal_logw, torch::kFloat64);
+  r.proposal_ess = ess(plw);
+  if (plw.numel() >= 64) r.proposal_batch_ess = batch_ess(plw, 64);
   return r;
 }
 

@@ -3,13 +3,13 @@
 #include "physgen/core/check.h"
 #include "physgen/core/registry.h"
 #include "physgen/io/checkpoint.h"
-#include "physgen/models/flows/factory.h"
+#include "zoo_families.h"
 
 namespace physgen {
 
 nlohmann::json ModelSpec::to_json() const {
   return {{"family", family}, {"model", model}, {"system", system}, {"system_params", system_params},
-          {"objective", objective}};
+          {"objective", objective}, {"condition", condition}};
 }
 
 ModelSpec ModelSpec::from_json(const nlohmann::json& j, const std::string& where) {
@@ -21,39 +21,21 @@ ModelSpec ModelSpec::from_json(const nlohmann::json& j, const std::string& where
   s.system = j.value("system", std::string());
   s.system_params = j.value("system_params", nlohmann::json::object());
   s.objective = j.value("objective", std::string());
+  s.condition = j.value("condition", nlohmann::json());
   return s;
+}
+
+std::string Model::default_objective(bool has_data) const {
+  if (native_training) return "native";
+  return has_data ? "forward-kl" : "reverse-kl";
 }
 
 namespace {
 
-struct Family {
-  std::function<Model(const ModelSpec&)> build;
-  std::function<nlohmann::json(const std::vector<int64_t>&)> defaults;
-};
-
-Model build_flow(const ModelSpec& spec) {
-  Flow flow = make_flow(flow_options_from_json(spec.model));
-  Model m;
-  m.spec = spec;
-  m.module = flow.ptr();
-  m.generative = flow.ptr();
-  m.likelihood = flow.ptr();
-  return m;
-}
-
-nlohmann::json flow_defaults(const std::vector<int64_t>& shape) {
-  // Lattices: the scale of the published phi^4 tutorial (arXiv:2101.08176):
-  // 16 affine couplings, checkerboard masks, periodic conv nets with 8 channels.
-  if (shape.size() == 2)
-    return flow_options_to_json(
-        FlowOptions("affine", shape).n_layers(16).hidden({8, 8}).kernel_size(3).activation("leaky_relu"));
-  return flow_options_to_json(FlowOptions("affine", shape).n_layers(8).hidden({64, 64}));
-}
-
-const Registry<Family>& families() {
-  static const Registry<Family> r = [] {
-    Registry<Family> reg("model family");
-    reg.add("flow", Family{build_flow, flow_defaults});
+const zoo::FamilyRegistry& families() {
+  static const zoo::FamilyRegistry r = [] {
+    zoo::FamilyRegistry reg("model family");
+    zoo::register_flow_families(reg);
     return reg;
   }();
   return r;
@@ -65,6 +47,12 @@ Model build_model(const ModelSpec& spec) { return families().get(spec.family).bu
 
 nlohmann::json default_model_options(const std::string& family, const std::vector<int64_t>& event_shape) {
   return families().get(family).defaults(event_shape);
+}
+
+TrainerOptions default_train_options(const std::string& family, const std::vector<int64_t>& event_shape) {
+  const zoo::Family& f = families().get(family);
+  if (f.train_defaults) return f.train_defaults(event_shape);
+  return TrainerOptions().steps(2500).batch_size(64);
 }
 
 std::vector<std::string> model_families() { return families().names(); }

@@ -96,10 +96,7 @@ TEST(FlowPhi4Long, TutorialScaleRealNVPReachesTheIssueTargets) {
   auto is = importance_sample(*flow, *target, 16384, 4096);
   // The tutorial's ESS is that of training-size batches (64), averaged; it exceeds the pooled
   // ESS of many samples when the log-weights have heavy tails. Both are reported.
-  double batch_ess = 0;
-  const int64_t n_batches = 256;
-  for (int64_t i = 0; i < n_batches; ++i)
-    batch_ess += importance_ess(is.log_weights.narrow(0, (i * 64) % 16384, 64)) / n_batches;
+  const double batch_ess = is.batch_ess;
   auto mc = flow_mcmc(*flow, *target, 16384, FlowMCMCOptions().batch_size(4096).seed(3));
   // chi = V <m^2> (m = mean field) from the corrected chain, for a comparison with HMC.
   auto m = mc.chain.to(torch::kFloat64).mean({1, 2});

@@ -34,7 +34,8 @@ namespace physgen {
 struct ImportanceSample {
   torch::Tensor samples;      ///< (N, *event), the model's dtype and device
   torch::Tensor log_weights;  ///< (N) float64 CPU, -S - log q
-  double ess = 0;             ///< ess(log_weights)
+  double ess = 0;             ///< ess(log_weights): pooled over all N draws
+  double batch_ess = 0;       ///< batch_ess(log_weights, 64) (the lattice-flow literature's ESS); 0 if N < 64
   double log_z = 0;           ///< log_mean_exp(log_weights)
 };
 
@@ -56,7 +57,8 @@ struct FlowMCMCResult {
   torch::Tensor accepted;     ///< (N) bool: whether step i accepted its proposal
   torch::Tensor log_weights;  ///< (N) float64: log w of the state after step i
   double acceptance = 0;      ///< mean of accepted
-  double proposal_ess = 0;    ///< ESS fraction of the proposals drawn in these N steps
+  double proposal_ess = 0;    ///< ESS fraction of the proposals drawn in these N steps (pooled)
+  double proposal_batch_ess = 0;  ///< batch_ess of those proposals in blocks of 64; 0 if fewer
 };
 
 /// Independence Metropolis-Hastings with proposals from a LikelihoodModel; one chain

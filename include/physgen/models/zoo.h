@@ -7,6 +7,13 @@
 // reads), and the physical system it models (a Target for reverse-KL training
 // and exact sampling, or the data set's system for forward-KL training).
 // Checkpoints written by the Trainer store the spec under meta["options"].
+//
+// Adding a family: write `void register_<area>_families(FamilyRegistry&)` in
+// src/models/zoo_<area>.cpp (see src/models/zoo_families.h) and call it from
+// zoo.cpp. A family supplies build (spec -> Model) and defaults (event shape ->
+// options JSON); the Model it builds says how it trains (likelihood for
+// forward/reverse KL, native_training for its own loss or train step) and,
+// optionally, how it samples (sample_with: solver, sampler, steps, conditions).
 #include <functional>
 #include <memory>
 #include <string>
@@ -26,9 +33,40 @@ struct ModelSpec {
   std::string system;                  ///< "phi4", "ising", "toy", ... ("" if unknown)
   nlohmann::json system_params;        ///< the system's parameters (sidecar "params")
   std::string objective;               ///< "forward-kl" | "reverse-kl" | "native"
+  /// What the model is conditioned on (null: unconditional):
+  ///   {"kind": "class", "classes": K, "labels": [what label k means, ...]}
+  ///   {"kind": "continuous", "dim": k, "names": [sidecar parameter names]}
+  /// Families read it when they build (e.g. the condition width of their networks).
+  nlohmann::json condition;
   nlohmann::json to_json() const;
   /// Missing "family" or "model" -> IoError naming `where`.
   static ModelSpec from_json(const nlohmann::json& j, const std::string& where);
+};
+
+/// What a model trains on. All tensors on the training device.
+struct TrainingData {
+  torch::Tensor x;          ///< (N, *event_shape) samples; undefined for reverse KL
+  torch::Tensor condition;  ///< (N) int64 class labels or (N, k) float parameters; undefined if none
+  torch::Tensor x_b;        ///< (M, *event_shape) second ensemble (unpaired translation); or undefined
+};
+
+/// A family's own training: the task the Trainer runs and the tensor it draws
+/// minibatches from (e.g. samples packed with their conditions, pack_condition).
+struct NativeTraining {
+  std::shared_ptr<TrainingTask> task;
+  torch::Tensor fit_data;  ///< undefined for data-free tasks
+};
+
+/// How to draw samples (the flags of `physgen sample`). Each family reads the
+/// fields it understands; empty / zero means "the family's default".
+struct SamplerSettings {
+  std::string sampler;            ///< diffusion: ddpm | ddim | em | pc | ode
+  std::string solver;             ///< ODE families: dopri5 | rk4 | midpoint | euler
+  int64_t steps = 0;              ///< sampler or fixed-step solver steps
+  double rtol = 0.0, atol = 0.0;  ///< adaptive solver tolerances
+  double eta = -1.0;              ///< DDIM eta (< 0: default)
+  std::vector<double> condition;  ///< condition of conditional models (class label or parameters)
+  double guidance = 0.0;          ///< classifier-free guidance weight w
 };
 
 /// A built model: the module (parameters, checkpoint keys) and its contract views.
@@ -37,9 +75,18 @@ struct Model {
   std::shared_ptr<torch::nn::Module> module;
   std::shared_ptr<GenerativeModel> generative;  ///< always set
   std::shared_ptr<LikelihoodModel> likelihood;  ///< set for likelihood families
-  /// The family's own training loss (flow matching, diffusion, ...); empty when
-  /// the family trains by forward/reverse KL only.
-  std::function<torch::Tensor(const torch::Tensor&, Diagnostics&)> native_loss;
+  /// The family's own training (objective "native": flow matching, diffusion,
+  /// GANs with two optimisers, ...); empty when the family trains by KL only.
+  std::function<NativeTraining(const TrainingData&)> native_training;
+  /// Family sampling with settings; adds what it measured (e.g. "nfe", the
+  /// function evaluations of the batch) to `report`. Empty: generative->sample(n).
+  std::function<torch::Tensor(int64_t n, const SamplerSettings& settings, nlohmann::json& report)> sample_with;
+  /// Applies settings (e.g. the ODE solver of a CNF likelihood) before the
+  /// likelihood is used for --mcmc or reweighting. Empty: nothing to set.
+  std::function<void(const SamplerSettings&)> configure_likelihood;
+  /// The default training objective of this family: "native" when native_training
+  /// is set, else forward-kl with data / reverse-kl with a target.
+  std::string default_objective(bool has_data) const;
 };
 
 /// Builds a fresh model of spec.family from spec.model (parameters initialised
@@ -48,6 +95,10 @@ Model build_model(const ModelSpec& spec);
 
 /// Default options of a family for an event shape (what --print-config shows).
 nlohmann::json default_model_options(const std::string& family, const std::vector<int64_t>& event_shape);
+
+/// Default Trainer options of a family for an event shape (the [train] table of
+/// --print-config): the family's own where it has them, else 2500 steps of batch 64.
+TrainerOptions default_train_options(const std::string& family, const std::vector<int64_t>& event_shape);
 
 /// Rebuilds the model stored in a Trainer checkpoint and loads its parameters
 /// (not the optimiser or RNG state), on `device`.

@@ -38,6 +38,17 @@ double ess(const std::vector<double>& log_weights) {
   return ess(torch::tensor(log_weights, torch::kFloat64));
 }
 
+double batch_ess(const torch::Tensor& log_weights, int64_t block) {
+  check_arg(block >= 1, "block", block, "an integer >= 1");
+  check_arg(log_weights.defined() && log_weights.dim() == 1 && log_weights.numel() >= block, "log_weights",
+            log_weights.defined() ? detail::shape_string(log_weights) : std::string("undefined"),
+            "a 1-d tensor with at least block = " + std::to_string(block) + " entries");
+  const int64_t k = log_weights.numel() / block;
+  double sum = 0.0;
+  for (int64_t i = 0; i < k; ++i) sum += ess(log_weights.narrow(0, i * block, block));
+  return sum / static_cast<double>(k);
+}
+
 Estimate reweighted_mean(const torch::Tensor& values, const torch::Tensor& log_weights) {
   auto w = stable_weights(log_weights);
   check_arg(values.defined() && values.dim() == 1 && values.numel() == w.numel(), "values",

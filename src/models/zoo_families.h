@@ -1,0 +1,30 @@
+#pragma once
+// Internal: the registry behind build_model / default_model_options (zoo.h).
+// Each area registers its families from src/models/zoo_<area>.cpp.
+#include <functional>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "physgen/core/registry.h"
+#include "physgen/models/zoo.h"
+
+namespace physgen::zoo {
+
+struct Family {
+  /// Builds a fresh model from spec (spec.model holds the family's options, with
+  /// "event_shape" set by the caller).
+  std::function<Model(const ModelSpec&)> build;
+  /// Default options for an event shape (what `train FAMILY --print-config` shows).
+  std::function<nlohmann::json(const std::vector<int64_t>&)> defaults;
+  /// Default Trainer options for an event shape; empty: 2500 steps, batch 64, the
+  /// Trainer's other defaults.
+  std::function<TrainerOptions(const std::vector<int64_t>&)> train_defaults;
+};
+
+using FamilyRegistry = Registry<Family>;
+
+/// Normalising flows: "flow" (models/flows).
+void register_flow_families(FamilyRegistry& r);
+
+}  // namespace physgen::zoo

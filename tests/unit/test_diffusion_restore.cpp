@@ -25,7 +25,7 @@ physgen::Model small_model(const std::string& family = "ddpm") {
     s.model["network"]["unet"]["base_channels"] = 8;
     s.model["network"]["unet"]["groups"] = 4;
   }
-  if (family == "ddpm") s.model["schedule"]["steps"] = 20;
+  if (family == "ddpm") s.model["schedule"]["steps"] = 50;
   torch::manual_seed(1);
   physgen::Model m = physgen::build_model(s);
   m.module->eval();
@@ -65,7 +65,7 @@ TEST(DiffusionRestore, InpaintingKeepsTheKnownRegionAndReportsTheErrors) {
   auto centre = t64.slice(1, 1, 3).slice(2, 1, 3);
   const double base = std::sqrt((centre - kmean.reshape({3, 1, 1})).square().mean().item<double>());
   EXPECT_NEAR(r.report["rmse_mean_fill"].get<double>(), base, 1e-6);
-  // 20 steps, 2 passes over blocks of 5 (re-noising 5 steps after all but the last pass).
+  // 50 steps, 2 passes over blocks of 5 (re-noising 5 steps after all but the last pass).
   EXPECT_GE(r.report["nfe"].get<int64_t>(), 40);
   // One field without a batch dimension; no truth -> no errors.
   auto one = restore_fields(m, observed[0], mask, torch::Tensor(), fast());

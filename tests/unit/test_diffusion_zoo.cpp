@@ -37,7 +37,7 @@ nlohmann::json small_options(const std::string& family, const std::vector<int64_
   } else {
     o["network"]["hidden"] = {16, 16};
   }
-  if (family == "ddpm") o["schedule"]["steps"] = 20;
+  if (family == "ddpm") o["schedule"]["steps"] = 50;
   if (family == "score-sde") o["sampling"]["steps"] = 10;
   if (family == "pfgm") o["solver"] = {{"method", "rk4"}, {"n_steps", 8}};
   if (family == "pfgmpp") o["solver"] = {{"method", "rk4"}, {"n_steps", 8}};
@@ -169,7 +169,7 @@ TEST(DiffusionZoo, NfeFollowsTheSettings) {
   Model m = physgen::build_model(small_spec("ddpm", {3}));
   nlohmann::json r;
   draw(m, with_sampler("ddpm"), 1, &r);
-  EXPECT_EQ(r["nfe"], 20);
+  EXPECT_EQ(r["nfe"], 50);
   draw(m, with_sampler("ddim", 7), 1, &r);
   EXPECT_EQ(r["nfe"], 7);
   Model s = physgen::build_model(small_spec("score-sde", {3}));
@@ -185,7 +185,7 @@ TEST(DiffusionZoo, NfeFollowsTheSettings) {
 TEST(DiffusionZoo, SamplerSettingsAreValidated) {
   Model m = physgen::build_model(small_spec("ddpm", {3}));
   EXPECT_THROW(draw(m, with_sampler("em"), 1), InvalidArgument);
-  EXPECT_THROW(draw(m, with_sampler("ddim", 21), 1), InvalidArgument);   // > T = 20
+  EXPECT_THROW(draw(m, with_sampler("ddim", 51), 1), InvalidArgument);   // > T = 50
   EXPECT_THROW(draw(m, with_sampler("ddpm", 10), 1), InvalidArgument);   // ancestral: all T
   SamplerSettings c;
   c.condition = {1.0};

@@ -139,7 +139,8 @@ TEST(DiffusionZoo, DefaultsPickUNetForLatticesAndRejectUnknownKeys) {
   spec.model["bogus"] = 1;
   EXPECT_THROW(physgen::build_model(spec), InvalidArgument);
   // Lattice train defaults differ from the generic 2500 x 64.
-  EXPECT_EQ(physgen::default_train_options("ddpm", {8, 8}).batch_size(), 128);
+  EXPECT_EQ(physgen::default_train_options("ddpm", {8, 8}).steps(), 4000);
+  EXPECT_EQ(physgen::default_model_options("ddpm", {8, 8})["network"]["unet"]["base_channels"], 16);
 }
 
 TEST(DiffusionZoo, DdpmRoundTripVectorAndLattice) {

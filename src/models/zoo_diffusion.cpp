@@ -248,7 +248,8 @@ nlohmann::json score_sde_defaults(const std::vector<int64_t>& shape) {
 // ---------------------------------------------------------------------------- pfgm
 
 Model build_pfgm(const ModelSpec& spec) {
-  check_arg(spec.condition.is_null(), "--condition", spec.condition.dump(),
+  check_arg(spec.condition.is_null(), "--condition",
+            spec.condition.is_object() ? spec.condition.value("kind", std::string("?")) : "given",
             "none: 'pfgm' has no conditional form (use 'pfgmpp')");
   PFGM pfgm(PFGMOptions::from_json(spec.model));
   Model m;

@@ -99,7 +99,10 @@ TOML
     run "$P" sample --model ising_ddpm.pt --n $N_FAST --sampler ddim --steps 50 --out ising_ddim50.npy --json \
         --threads 1 | grep -E '"(nfe|seconds)"'
     measure ising_ddim50.npy
-    python3 "$HERE/diffusion_quality_compare.py" ising_ref.json ddim-50=ising_ddim50.json
+    run "$P" sample --model ising_ddpm.pt --n $N_SLOW --sampler ode --rtol 1e-4 --atol 1e-4 --out ising_ode.npy \
+        --json --threads 1 | grep -E '"(nfe|seconds|ode_failed)"'
+    measure ising_ode.npy
+    python3 "$HERE/diffusion_quality_compare.py" ising_ref.json ddim-50=ising_ddim50.json ode-dopri5=ising_ode.json
     ;;
   *) echo "unknown stage $STAGE" >&2; exit 2 ;;
 esac

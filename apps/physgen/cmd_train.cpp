@@ -153,8 +153,9 @@ void run_train(TrainFlags& f) {
   if (!f.config.empty()) {
     const nlohmann::json user = parse_toml_file(f.config);
     check_known_keys(user, {"model", "train"}, f.config);
-    if (user.contains("model")) config["model"].update(user["model"]);
-    if (user.contains("train")) config["train"].update(user["train"]);
+    // Deep merge: a [model.network.unet] table changes only the keys it names.
+    if (user.contains("model")) config["model"].update(user["model"], /*merge_objects=*/true);
+    if (user.contains("train")) config["train"].update(user["train"], /*merge_objects=*/true);
   }
   TrainerOptions topts = TrainerOptions::from_json(config["train"]);
   if (f.steps_opt->count()) topts.steps(f.steps);
@@ -189,7 +190,9 @@ void run_train(TrainFlags& f) {
     if (f.as_json) print_json(out);
     throw std::runtime_error(r.message);
   }
-  if (sys.target && model.likelihood) {
+  // Native families with a likelihood (score SDEs) evaluate it by an ODE solve with a
+  // d-pass exact trace: too slow to run here unasked; `physgen sample --mcmc` reports it.
+  if (sys.target && model.likelihood && objective != "native") {
     const ImportanceSample q = importance_sample(*model.likelihood, *sys.target, 4096, 1024);
     out["ess"] = q.ess;
     out["ess_batch64"] = q.batch_ess;

@@ -29,5 +29,7 @@ using FamilyRegistry = Registry<Family>;
 
 /// Normalising flows: "flow" (models/flows).
 void register_flow_families(FamilyRegistry& r);
+/// Diffusion-type models: "ddpm", "score-sde", "pfgm", "pfgmpp" (models/diffusion, models/pfgm).
+void register_diffusion_families(FamilyRegistry& r);
 
 }  // namespace physgen::zoo

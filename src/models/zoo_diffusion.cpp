@@ -345,10 +345,9 @@ TrainerOptions pfgm_train_defaults(const std::vector<int64_t>&) {
 }  // namespace
 
 void register_diffusion_families(FamilyRegistry& r) {
-  // pfgm builds its own "no conditional form" message, so it reads the condition too.
   r.add("ddpm", Family{build_ddpm, ddpm_defaults, denoiser_train_defaults, /*conditional=*/true});
   r.add("score-sde", Family{build_score_sde, score_sde_defaults, denoiser_train_defaults, /*conditional=*/true});
-  r.add("pfgm", Family{build_pfgm, pfgm_defaults, pfgm_train_defaults, /*conditional=*/true});
+  r.add("pfgm", Family{build_pfgm, pfgm_defaults, pfgm_train_defaults});  // no conditional form
   r.add("pfgmpp", Family{build_pfgmpp, pfgmpp_defaults, denoiser_train_defaults, /*conditional=*/true});
 }
 

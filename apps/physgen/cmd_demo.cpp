@@ -197,7 +197,7 @@ nlohmann::json run_flow(const DemoFlags& f, const torch::Device& device, const s
   seed_all(f.seed + 7);
   const nlohmann::json params = Phi4Action(p).params();
   auto target = make_target("phi4", params);
-  ModelSpec spec{"flow", default_model_options("flow", {p.L, p.L}), "phi4", params, "reverse-kl"};
+  ModelSpec spec{"flow", default_model_options("flow", {p.L, p.L}), "phi4", params, "reverse-kl", nullptr};
   Model model = build_model(spec);
   model.module->to(device);
   ModelTask task(model, "reverse-kl", target, 64);

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "physgen/core/check.h"
+#include "batch_checks.h"
 #include "physgen/core/registry.h"
 #include "physgen/io/config.h"
 #include "physgen/models/cnf/log_density.h"
@@ -75,20 +76,11 @@ void DDPMImpl::reset() {
 }
 
 std::vector<int64_t> DDPMImpl::batch_shape(int64_t n) const {
-  std::vector<int64_t> shape = {n};
-  shape.insert(shape.end(), options.event_shape().begin(), options.event_shape().end());
-  return shape;
+  return detail::batch_shape(n, options.event_shape());
 }
 
 torch::Tensor DDPMImpl::check_batch(const torch::Tensor& x, const char* name) const {
-  const int64_t n = x.defined() && x.dim() > 0 ? x.size(0) : -1;
-  check_arg(x.defined() && n >= 1 && x.sizes().vec() == batch_shape(n),
-            std::string(name) + ".shape",
-            x.defined() ? c10::str(x.sizes()) : std::string("undefined"),
-            "(n >= 1, " + c10::str(c10::IntArrayRef(options.event_shape())) + ")");
-  check_arg(x.is_floating_point(), std::string(name) + ".dtype", c10::str(x.scalar_type()),
-            "a floating-point dtype");
-  return x;
+  return detail::check_event_batch(x, options.event_shape(), name);
 }
 
 torch::Tensor DDPMImpl::loss_at(const torch::Tensor& x0, const torch::Tensor& step,

@@ -6,6 +6,7 @@
 
 #include "json_util.h"
 #include "physgen/core/check.h"
+#include "batch_checks.h"
 #include "physgen/core/registry.h"
 #include "physgen/io/config.h"
 #include "physgen/ode/trace.h"
@@ -82,20 +83,11 @@ void ScoreSDEImpl::reset() {
 }
 
 std::vector<int64_t> ScoreSDEImpl::batch_shape(int64_t n) const {
-  std::vector<int64_t> shape = {n};
-  shape.insert(shape.end(), options.event_shape().begin(), options.event_shape().end());
-  return shape;
+  return detail::batch_shape(n, options.event_shape());
 }
 
 torch::Tensor ScoreSDEImpl::check_batch(const torch::Tensor& x, const char* name) const {
-  const int64_t n = x.defined() && x.dim() > 0 ? x.size(0) : -1;
-  check_arg(x.defined() && n >= 1 && x.sizes().vec() == batch_shape(n),
-            std::string(name) + ".shape",
-            x.defined() ? c10::str(x.sizes()) : std::string("undefined"),
-            "(n >= 1, " + c10::str(c10::IntArrayRef(options.event_shape())) + ")");
-  check_arg(x.is_floating_point(), std::string(name) + ".dtype", c10::str(x.scalar_type()),
-            "a floating-point dtype");
-  return x;
+  return detail::check_event_batch(x, options.event_shape(), name);
 }
 
 torch::Tensor ScoreSDEImpl::loss(const torch::Tensor& batch, const torch::Tensor& cond) {

@@ -27,4 +27,8 @@ using FamilyRegistry = Registry<Family>;
 /// Normalising flows: "flow" (models/flows).
 void register_flow_families(FamilyRegistry& r);
 
+/// GANs, CycleGAN, VAE, EBM: "gan", "cgan", "wgan", "wgan-gp", "cyclegan", "vae", "ebm"
+/// (models/gan, models/vae, models/ebm; src/models/zoo_gan.cpp).
+void register_gan_families(FamilyRegistry& r);
+
 }  // namespace physgen::zoo

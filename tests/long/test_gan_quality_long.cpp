@@ -7,9 +7,10 @@
 // 10% of the Monte Carlo values. Prints one markdown table (and CSV rows "csv,...") with all
 // variants; the test fails when a target is missed.
 // Knobs (environment):
-//   PHYSGEN_GQ_VARIANTS  comma list (default phi4: gan,wgan,wgan-gp,ebm,ebm-phi4;
-//                        ising: gan,wgan,wgan-gp,ebm); a variant is a zoo family, "ebm-phi4" is
-//                        the ebm family with the exponential-family (m2, lambda) energy;
+//   PHYSGEN_GQ_VARIANTS  ";"-separated list (default phi4: gan;wgan;wgan-gp;ebm;ebm-phi4;
+//                        ising: gan;wgan;wgan-gp;ebm); a variant is a zoo family, or "ebm-phi4"
+//                        (the ebm family with the exponential-family (m2, lambda) energy),
+//                        with optional overrides NAME+key=value+... (see variant_config);
 //   PHYSGEN_GQ_SECONDS   training budget per variant in seconds [60]; a variant stops at the
 //                        first of this budget and its train_defaults step count;
 //   PHYSGEN_GQ_SAMPLES   model samples measured [8192; EBMs 2048];
@@ -50,7 +51,7 @@ std::vector<std::string> env_list(const char* name, const std::string& fallback)
   const char* v = std::getenv(name);
   std::stringstream ss(v ? v : fallback);
   std::vector<std::string> out;
-  for (std::string s; std::getline(ss, s, ',');) out.push_back(s);
+  for (std::string s; std::getline(ss, s, ';');) out.push_back(s);
   return out;
 }
 
@@ -78,8 +79,17 @@ Row measure(const std::string& variant, const torch::Tensor& x, const std::strin
 }
 
 /// Model options and trainer options of a variant (the zoo defaults plus the overrides named here).
-std::pair<ModelSpec, TrainerOptions> variant_config(const std::string& variant, const std::string& system,
+/// A variant is NAME[+key=value...]: NAME a zoo family or "ebm-phi4", then [model] overrides
+/// (value parsed as JSON, else taken as a string), e.g. "gan+network=mlp+hidden=[256,256]";
+/// "lr=..." and "batch_size=..." go to the trainer.
+std::pair<ModelSpec, TrainerOptions> variant_config(const std::string& variant_spec, const std::string& system,
                                                     const nlohmann::json& params, int64_t L) {
+  std::vector<std::string> parts;
+  {
+    std::stringstream ss(variant_spec);
+    for (std::string s; std::getline(ss, s, '+');) parts.push_back(s);
+  }
+  const std::string variant = parts.at(0);
   const std::string family = variant.rfind("ebm", 0) == 0 ? "ebm" : variant;
   const std::vector<int64_t> shape{L, L};
   ModelSpec spec;
@@ -94,6 +104,15 @@ std::pair<ModelSpec, TrainerOptions> variant_config(const std::string& variant, 
   if (family == "ebm") {
     // MALA negatives are unbiased at any step size: the learnt energy is then the data's.
     spec.model["sampler"] = {{"method", "mala"}, {"step_size", system == "phi4" ? 0.01 : 0.02}, {"n_steps", 20}};
+  }
+  for (size_t i = 1; i < parts.size(); ++i) {
+    const auto eq = parts[i].find('=');
+    const std::string key = parts[i].substr(0, eq), text = parts[i].substr(eq + 1);
+    nlohmann::json value = nlohmann::json::accept(text) ? nlohmann::json::parse(text) : nlohmann::json(text);
+    if (key == "lr") topts.lr(value.get<double>());
+    else if (key == "batch_size") topts.batch_size(value.get<int64_t>());
+    else if (key.rfind("sampler.", 0) == 0) spec.model["sampler"][key.substr(8)] = value;
+    else spec.model[key] = value;
   }
   return {spec, topts};
 }
@@ -140,7 +159,7 @@ void run_system(const std::string& system) {
   std::vector<Row> rows{ref};
 
   const std::vector<std::string> variants =
-      env_list("PHYSGEN_GQ_VARIANTS", system == "phi4" ? "gan,wgan,wgan-gp,ebm,ebm-phi4" : "gan,wgan,wgan-gp,ebm");
+      env_list("PHYSGEN_GQ_VARIANTS", system == "phi4" ? "gan;wgan;wgan-gp;ebm;ebm-phi4" : "gan;wgan;wgan-gp;ebm");
   for (const auto& variant : variants) {
     seed_all(seed + 17);
     auto [spec, topts] = variant_config(variant, system, params, L);
@@ -153,7 +172,7 @@ void run_system(const std::string& system) {
     const auto ts = std::chrono::steady_clock::now();
     double elapsed = 0;
     while (trainer.step() < topts.steps() && elapsed < budget) {
-      const TrainResult r = trainer.fit(task.fit_data(), trainer.step() + 100);
+      const TrainResult r = trainer.fit(task.fit_data(), trainer.step() + 20);
       ASSERT_EQ(r.status, TrainResult::Status::Finished) << variant << ": " << r.message;
       elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - ts).count();
     }

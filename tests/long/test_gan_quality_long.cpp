@@ -18,6 +18,13 @@
 //                        first of this budget and its train_defaults step count;
 //   PHYSGEN_GQ_SAMPLES   model samples measured [8192; EBMs 2048];
 //   PHYSGEN_GQ_SEED [1], PHYSGEN_GQ_THREADS [1].
+// Measured (2026-11-23, 1 thread on the shared 2-core machine; M = network=mlp+hidden=[256,256]+latent_dim=32):
+//   phi4 (MC: |m| 0.0913(54), chi 0.852(102), U4 0.022(71)): gan+M+schedule=cosine, 3980 steps:
+//     0.0930(4), 0.856(6), 0.047(8): target met. Same settings at 4000 steps, constant lr, vary
+//     from run to run (chi 0.61 .. 0.97); the DCGAN default (channels 16, 1420 steps in 50 s) and
+//     WGAN/WGAN-GP are further off; EBMs (conv, and the phi4 family by persistent MALA) miss by far.
+//   Ising (MC: 0.7110(24), 138.9(7), 0.6103(13)): best gan+M+schedule=cosine, 4000 steps:
+//     0.6818(16), 141.4(5), 0.5389(12): U4 11.7% low, target missed; WGAN-GP 12580 steps: U4 16% low.
 // Run one system per process, e.g.
 //   ./build/tests/physgen_long_tests --gtest_filter='GanQualityLong.Phi4'
 #include <gtest/gtest.h>

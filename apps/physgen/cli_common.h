@@ -34,5 +34,8 @@ void register_demo(CLI::App& app);
 void register_train(CLI::App& app);
 void register_sample(CLI::App& app);
 void register_inpaint(CLI::App& app);
+void register_translate(CLI::App& app);
+void register_interpolate(CLI::App& app);
+void register_fit_couplings(CLI::App& app);
 
 }  // namespace physgen::cli

@@ -29,6 +29,9 @@ int main(int argc, char** argv) {
   physgen::cli::register_sample(app);
   physgen::cli::register_demo(app);
   physgen::cli::register_inpaint(app);
+  physgen::cli::register_translate(app);
+  physgen::cli::register_interpolate(app);
+  physgen::cli::register_fit_couplings(app);
 
   try {
     app.parse(argc, argv);

@@ -32,4 +32,8 @@ void register_flow_families(FamilyRegistry& r);
 /// Diffusion-type models: "ddpm", "score-sde", "pfgm", "pfgmpp" (models/diffusion, models/pfgm).
 void register_diffusion_families(FamilyRegistry& r);
 
+/// GANs, CycleGAN, VAE, EBM: "gan", "cgan", "wgan", "wgan-gp", "cyclegan", "vae", "ebm"
+/// (models/gan, models/vae, models/ebm; src/models/zoo_gan.cpp).
+void register_gan_families(FamilyRegistry& r);
+
 }  // namespace physgen::zoo

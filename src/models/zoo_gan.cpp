@@ -1,0 +1,275 @@
+// Zoo entries of the adversarial, variational and energy-based families:
+//   "gan", "cgan", "wgan", "wgan-gp"  Gan (models/gan/gan.h) with the variant's preset;
+//   "cyclegan"                          CycleGan (models/gan/cyclegan.h), unpaired A -> B;
+//   "vae"                               Vae (models/vae/vae.h);
+//   "ebm"                               EnergyModel (models/ebm/ebm.h).
+// Options are the families' own *Options JSON (unknown keys rejected by their from_json).
+// Lattice events ({L, L}) default to the periodic DCGAN / convolutional networks, other
+// shapes to MLPs. All train natively (ModelSpec objective "native").
+//
+// Conditions (ModelSpec::condition, set by `physgen train --condition`): every GAN variant
+// accepts one and "cgan" requires one. A class condition enters the networks one-hot
+// (condition_dim = classes), a continuous one as its dim raw values; training rows are
+// pack_condition(x, features) and sample_with reads SamplerSettings::condition (a label
+// or the parameter values).
+#include <cmath>
+
+#include "physgen/core/check.h"
+#include "physgen/core/registry.h"
+#include "physgen/models/diffusion/condition.h"
+#include "physgen/models/ebm/ebm.h"
+#include "physgen/models/gan/cyclegan.h"
+#include "physgen/models/gan/gan.h"
+#include "physgen/models/vae/vae.h"
+#include "zoo_families.h"
+
+namespace physgen::zoo {
+
+namespace {
+
+bool is_lattice(const std::vector<int64_t>& shape) { return shape.size() == 2 && shape[0] == shape[1]; }
+
+// DCGAN stages for an L x L lattice: at most 2, each halving L (L0 = L / 2^scales >= 2).
+int64_t dcgan_scales(int64_t L) {
+  int64_t s = 0;
+  while (s < 2 && L % (int64_t{1} << (s + 1)) == 0 && L / (int64_t{1} << (s + 1)) >= 2) ++s;
+  return s;
+}
+
+// ---------------------------------------------------------------------------- conditions
+
+/// Width of the condition features a GAN sees for ModelSpec::condition `c` (0: none).
+int64_t gan_condition_dim(const nlohmann::json& c) {
+  if (c.is_null()) return 0;
+  const std::string kind = c.value("kind", std::string());
+  check_choice("condition.kind", kind, {"class", "continuous"});
+  const int64_t k = kind == "class" ? c.value("classes", int64_t{0}) : c.value("dim", int64_t{0});
+  check_arg(k >= 1, "condition", c.dump(), "at least one class or parameter");
+  return k;
+}
+
+/// Network features of data conditions: one-hot labels (N, K) or the parameters (N, k).
+torch::Tensor gan_condition_features(const nlohmann::json& c, const torch::Tensor& cond) {
+  if (c.at("kind") == "class") return one_hot_condition(cond, c.at("classes").get<int64_t>());
+  return cond.to(torch::kFloat32).reshape({cond.size(0), -1});
+}
+
+/// Features of the sampling condition given on the command line (--condition).
+torch::Tensor gan_sampling_features(const ModelSpec& spec, const std::vector<double>& values) {
+  const nlohmann::json& c = spec.condition;
+  if (c.is_null()) {
+    check_arg(values.empty(), "--condition", values.size() == 1 ? std::to_string(values[0]) : "(values)",
+              "none: this '" + spec.family + "' model is unconditional");
+    return torch::Tensor();
+  }
+  if (c.at("kind") == "class") {
+    const int64_t K = c.at("classes").get<int64_t>();
+    check_arg(values.size() == 1 && values[0] == std::floor(values[0]) && values[0] >= 0 && values[0] < K,
+              "--condition", values.empty() ? "(none)" : std::to_string(values[0]),
+              "one class label in [0, " + std::to_string(K) + ") (labels: " + c.value("labels", nlohmann::json()).dump() + ")");
+    return one_hot_condition(torch::tensor({static_cast<int64_t>(values[0])}), K).view({K});
+  }
+  const int64_t k = c.at("dim").get<int64_t>();
+  check_arg(static_cast<int64_t>(values.size()) == k, "--condition", std::to_string(values.size()) + " values",
+            std::to_string(k) + " value(s) of " + c.value("names", nlohmann::json()).dump());
+  return torch::tensor(values, torch::kFloat32);
+}
+
+// ------------------------------------------------------------------------------------ GANs
+
+nlohmann::json gan_defaults(const std::string& variant, const std::vector<int64_t>& shape) {
+  GanOptions o = GanOptions::preset(variant, shape, variant == "cgan" ? 1 : 0);
+  if (is_lattice(shape)) {
+    // Periodic DCGAN (Pawlowski & Urban's lattice GAN scale): 64 channels at the coarsest
+    // grid, up to two x2 stages; batch norm in the generator except for the critics of
+    // the Wasserstein variants, where it is harmless in G but we keep the DCGAN default.
+    o.network("dcgan").latent_dim(32).channels(64).scales(dcgan_scales(shape[0]));
+  }
+  o.condition_dim(0);  // set from ModelSpec::condition when the model is built
+  return o.to_json();
+}
+
+TrainerOptions gan_train_defaults(const std::string& variant, const std::vector<int64_t>& shape) {
+  (void)shape;
+  // Adam with the DCGAN lr 2e-4 (beta1 0.5, set by GanTask); WGAN-GP's lr 1e-4 with 5
+  // critic steps per generator step (Gulrajani et al.); WGAN (weight clipping) at 5e-5
+  // (Arjovsky et al. use RMSprop at that rate). A trainer step is one critic step.
+  if (variant == "wgan-gp") return TrainerOptions().steps(10000).batch_size(64).lr(1e-4).schedule("constant");
+  if (variant == "wgan") return TrainerOptions().steps(10000).batch_size(64).lr(5e-5).schedule("constant");
+  return TrainerOptions().steps(4000).batch_size(64).lr(2e-4).schedule("constant");
+}
+
+Model build_gan(const std::string& variant, const ModelSpec& spec) {
+  const int64_t cdim = gan_condition_dim(spec.condition);
+  check_arg(variant != "cgan" || cdim > 0, "condition", "(none)",
+            "a condition for 'cgan' (physgen train cgan --condition label|PARAM with several --data files)");
+  nlohmann::json j = spec.model;
+  if (j.contains("condition_dim") && j["condition_dim"].is_number_integer() && j["condition_dim"].get<int64_t>() != 0)
+    check_arg(j["condition_dim"].get<int64_t>() == cdim, "condition_dim", j["condition_dim"].dump(),
+              std::to_string(cdim) + " (the width of the model's condition " + spec.condition.dump() +
+                  "; leave it 0 to derive it)");
+  j["condition_dim"] = cdim;
+  Gan gan(GanOptions::from_json(j));
+  Model m;
+  m.spec = spec;
+  m.spec.model = gan->options.to_json();
+  m.module = gan.ptr();
+  m.generative = gan.ptr();
+  const nlohmann::json condition = spec.condition;
+  m.native_training = [gan, condition](const TrainingData& data) {
+    check_arg(data.x.defined(), "data", "(none)", "training samples (--data FILE.npy) for a GAN");
+    NativeTraining t;
+    t.task = std::make_shared<GanTask>(gan);
+    if (condition.is_null()) {
+      t.fit_data = data.x.to(torch::kFloat32);
+    } else {
+      check_arg(data.condition.defined(), "data", "(no conditions)", "conditions for a conditional GAN");
+      t.fit_data = pack_condition(data.x.to(torch::kFloat32), gan_condition_features(condition, data.condition));
+    }
+    return t;
+  };
+  const ModelSpec s = m.spec;
+  m.sample_with = [g = gan.ptr(), s](int64_t n, const SamplerSettings& settings, nlohmann::json& report) {
+    (void)report;
+    auto c = gan_sampling_features(s, settings.condition);
+    return c.defined() ? g->sample(n, c) : g->sample(n);
+  };
+  return m;
+}
+
+// --------------------------------------------------------------------------------- CycleGAN
+
+/// `physgen sample` on a translator: explains what to do instead.
+class TranslatorOnly : public GenerativeModel {
+ public:
+  explicit TranslatorOnly(std::vector<int64_t> shape) : shape_(std::move(shape)) {}
+  torch::Tensor sample(int64_t) override {
+    throw InvalidArgument(
+        "model: a 'cyclegan' model translates ensembles and draws no samples of its own; "
+        "use `physgen translate --model MODEL.pt --in A.npy --out B.npy`");
+  }
+  std::vector<int64_t> event_shape() const override { return shape_; }
+
+ private:
+  std::vector<int64_t> shape_;
+};
+
+nlohmann::json cyclegan_defaults(const std::vector<int64_t>& shape) {
+  CycleGanOptions o(shape);
+  if (is_lattice(shape)) o.network("conv").scales(dcgan_scales(shape[0]) >= 1 ? 1 : 0);
+  return o.to_json();
+}
+
+Model build_cyclegan(const ModelSpec& spec) {
+  CycleGan net(CycleGanOptions::from_json(spec.model));
+  Model m;
+  m.spec = spec;
+  m.spec.model = net->options.to_json();
+  m.module = net.ptr();
+  m.generative = std::make_shared<TranslatorOnly>(net->options.event_shape());
+  m.native_training = [net](const TrainingData& data) {
+    check_arg(data.x.defined() && data.x_b.defined(), "data", data.x_b.defined() ? "(no A)" : "(no B)",
+              "two ensembles: --data A.npy and --data-b B.npy");
+    NativeTraining t;
+    t.task = std::make_shared<CycleGanTask>(net);
+    t.fit_data = pack_unpaired(data.x.to(torch::kFloat32), data.x_b.to(torch::kFloat32));
+    return t;
+  };
+  return m;
+}
+
+// -------------------------------------------------------------------------------------- VAE
+
+nlohmann::json vae_defaults(const std::vector<int64_t>& shape) {
+  VaeOptions o(shape);
+  if (is_lattice(shape)) o.latent_dim(16).hidden({256, 256});
+  return o.to_json();
+}
+
+Model build_vae(const ModelSpec& spec) {
+  check_arg(spec.condition.is_null(), "condition", spec.condition.dump(), "none: the 'vae' family is unconditional");
+  Vae vae(VaeOptions::from_json(spec.model));
+  Model m;
+  m.spec = spec;
+  m.spec.model = vae->options.to_json();
+  m.module = vae.ptr();
+  m.generative = vae.ptr();
+  m.native_training = [vae](const TrainingData& data) {
+    check_arg(data.x.defined(), "data", "(none)", "training samples (--data FILE.npy) for a VAE");
+    return NativeTraining{std::make_shared<VaeTask>(vae), data.x.to(torch::kFloat32)};
+  };
+  return m;
+}
+
+// -------------------------------------------------------------------------------------- EBM
+
+nlohmann::json ebm_defaults(const std::vector<int64_t>& shape) {
+  EnergyModelOptions o(shape);
+  if (is_lattice(shape)) o.network("conv").channels(16).depth(2);
+  return o.to_json();
+}
+
+TrainerOptions ebm_train_defaults(const std::vector<int64_t>& shape) {
+  (void)shape;
+  return TrainerOptions().steps(2000).batch_size(64).lr(1e-3).schedule("cosine");
+}
+
+Model build_ebm(const ModelSpec& spec) {
+  check_arg(spec.condition.is_null(), "condition", spec.condition.dump(), "none: the 'ebm' family is unconditional");
+  EnergyModel ebm(EnergyModelOptions::from_json(spec.model));
+  Model m;
+  m.spec = spec;
+  m.spec.model = ebm->options.to_json();
+  m.module = ebm.ptr();
+  m.generative = ebm.ptr();
+  m.native_training = [ebm](const TrainingData& data) {
+    check_arg(data.x.defined(), "data", "(none)", "training samples (--data FILE.npy) for an EBM");
+    return NativeTraining{std::make_shared<EnergyModelTask>(ebm), data.x.to(torch::kFloat32)};
+  };
+  // --steps: Langevin steps from fresh chains; --sampler: ula | mala.
+  m.sample_with = [e = ebm.ptr()](int64_t n, const SamplerSettings& settings, nlohmann::json& report) {
+    EnergyModelOptions& o = e->options;
+    const EnergyModelOptions saved = o;
+    if (settings.steps > 0) o.sample_steps(settings.steps);
+    if (!settings.sampler.empty()) {
+      check_choice("--sampler", settings.sampler, {"ula", "mala"});
+      LangevinOptions l = o.sampler();
+      l.method(settings.sampler);
+      if (settings.sampler == "mala") l.noise_scale(1.0).grad_clamp(0.0);
+      o.sampler(l);
+    }
+    report["langevin_steps"] = static_cast<double>(o.sample_steps());
+    torch::Tensor x;
+    try {
+      x = e->sample(n);
+    } catch (...) {
+      o = saved;
+      throw;
+    }
+    o = saved;
+    return x;
+  };
+  return m;
+}
+
+}  // namespace
+
+void register_gan_families(FamilyRegistry& r) {
+  for (const std::string& v : gan_variant_names()) {
+    r.add(v, Family{[v](const ModelSpec& s) { return build_gan(v, s); },
+                    [v](const std::vector<int64_t>& shape) { return gan_defaults(v, shape); },
+                    [v](const std::vector<int64_t>& shape) { return gan_train_defaults(v, shape); },
+                    /*conditional=*/true});
+  }
+  r.add("cyclegan", Family{build_cyclegan, cyclegan_defaults,
+                           [](const std::vector<int64_t>&) {
+                             return TrainerOptions().steps(3000).batch_size(64).lr(2e-4).schedule("constant");
+                           }});
+  r.add("vae", Family{build_vae, vae_defaults,
+                      [](const std::vector<int64_t>&) {
+                        return TrainerOptions().steps(3000).batch_size(128).lr(1e-3).schedule("cosine");
+                      }});
+  r.add("ebm", Family{build_ebm, ebm_defaults, ebm_train_defaults});
+}
+
+}  // namespace physgen::zoo

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# CLI integration test of issue 6 (GAN/VAE/EBM families and their commands), end to end on tiny
+# problems (~1 min on one thread): simulate -> train (print-config, config file, resume) ->
+# sample (conditions) -> interpolate -> translate -> fit-couplings, and the error paths (exit
+# code 2 with a message naming the argument).
+# Usage: tests/cli/test_gan_cli.sh [PATH/TO/physgen]   (default ./build/physgen)
+set -u
+PG=${1:-./build/physgen}
+T=$(mktemp -d /tmp/physgen_gan_cli_XXXXXX)
+trap 'rm -rf "$T"' EXIT
+fail=0
+ok() { echo "ok   $*"; }
+bad() { echo "FAIL $*"; fail=1; }
+run() {  # run CMD... ; must exit 0
+  if "$@" >"$T/out" 2>"$T/err"; then ok "$*"; else bad "$* (exit $?): $(tail -3 "$T/err")"; fi
+}
+expect_error() {  # expect_error CODE PATTERN CMD... ; must exit CODE with PATTERN in stderr
+  local code=$1 pat=$2; shift 2
+  "$@" >"$T/out" 2>"$T/err"; local rc=$?
+  if [ "$rc" = "$code" ] && grep -q -- "$pat" "$T/err"; then ok "error $code '$pat': $*"
+  else bad "expected exit $code and '$pat' from: $* (got $rc: $(tail -2 "$T/err"))"; fi
+}
+C="--threads 1"
+
+run $PG simulate phi4 --L 4 --m2 -4 --lambda 8 --chains 4 --samples 100 --therm 200 --out "$T/phi4.npy" $C
+run $PG simulate phi4 --L 4 --m2 -2 --lambda 8 --chains 4 --samples 100 --therm 200 --out "$T/phi4b.npy" $C
+run $PG simulate ising --L 4 --chains 4 --samples 200 --therm 100 --algo wolff --out "$T/ising.npy" $C
+
+# --print-config shows the family's options and the trainer table.
+run $PG train wgan-gp --data "$T/phi4.npy" --print-config $C
+grep -Eq "constraint = ['\"]gp" "$T/out" && grep -Eq "network = ['\"]dcgan" "$T/out" && grep -q '^\[train\]' "$T/out" \
+  && ok "print-config content" || bad "print-config content: $(cat "$T/out")"
+
+# A config file overrides the defaults; an unknown key is rejected naming it.
+printf '[model]\nchannels = 8\nlatent_dim = 4\n[train]\nsteps = 20\nbatch_size = 16\n' >"$T/small.toml"
+for fam in gan wgan wgan-gp; do
+  run $PG train $fam --data "$T/phi4.npy" --config "$T/small.toml" --out "$T/$fam.pt" --json $C
+  run $PG sample --model "$T/$fam.pt" --n 64 --out "$T/$fam.s.npy" --json $C
+done
+printf '[model]\nchanels = 8\n' >"$T/typo.toml"
+expect_error 2 "chanels" $PG train gan --data "$T/phi4.npy" --config "$T/typo.toml" --out "$T/x.pt" $C
+
+# --resume continues to the configured step count.
+run $PG train gan --data "$T/phi4.npy" --config "$T/small.toml" --steps 10 --out "$T/res.pt" --json $C
+run $PG train gan --data "$T/phi4.npy" --config "$T/small.toml" --out "$T/res.pt" --resume --json $C
+grep -q '"steps": 20' "$T/out" && ok "resume reached step 20" || bad "resume: $(cat "$T/out")"
+
+# Conditional GAN on two couplings; sampling needs a valid label.
+run $PG train cgan --data "$T/phi4.npy" "$T/phi4b.npy" --condition label --config "$T/small.toml" --out "$T/cgan.pt" $C
+run $PG sample --model "$T/cgan.pt" --n 32 --condition 1 --out "$T/cgan.s.npy" $C
+expect_error 2 "condition" $PG sample --model "$T/cgan.pt" --n 32 --out "$T/cgan.s.npy" $C
+expect_error 2 "condition" $PG sample --model "$T/cgan.pt" --n 32 --condition 2 --out "$T/cgan.s.npy" $C
+expect_error 2 "condition" $PG train cgan --data "$T/phi4.npy" --config "$T/small.toml" --out "$T/x.pt" $C
+run $PG train cgan --data "$T/phi4.npy" "$T/phi4b.npy" --condition m2 --config "$T/small.toml" --out "$T/cgan2.pt" $C
+run $PG sample --model "$T/cgan2.pt" --n 32 --condition -3 --out "$T/cgan2.s.npy" $C
+
+# VAE, EBM, Ising GAN.
+printf '[model]\nlatent_dim = 2\nhidden = [16]\n[train]\nsteps = 20\n' >"$T/vae.toml"
+run $PG train vae --data "$T/phi4.npy" --config "$T/vae.toml" --out "$T/vae.pt" $C
+run $PG sample --model "$T/vae.pt" --n 16 --out "$T/vae.s.npy" $C
+printf '[model]\nchannels = 4\nbuffer_size = 64\nsample_steps = 10\n[train]\nsteps = 10\n' >"$T/ebm.toml"
+run $PG train ebm --data "$T/phi4.npy" --config "$T/ebm.toml" --out "$T/ebm.pt" $C
+run $PG sample --model "$T/ebm.pt" --n 16 --steps 5 --sampler mala --out "$T/ebm.s.npy" $C
+expect_error 2 "sampler" $PG sample --model "$T/ebm.pt" --n 16 --sampler ddim --out "$T/ebm.s.npy" $C
+run $PG train gan --data "$T/ising.npy" --config "$T/small.toml" --out "$T/ising.pt" $C
+run $PG sample --model "$T/ising.pt" --n 16 --out "$T/ising.s.npy" $C
+run $PG measure "$T/ising.s.npy"
+
+# Latent interpolation (GAN, VAE) and VAE latent arithmetic.
+run $PG interpolate --model "$T/gan.pt" --n-steps 5 --n-paths 3 --out "$T/interp.npy" --json $C
+grep -q '"n_paths": 3' "$T/out" && ok "interpolate json" || bad "interpolate json: $(cat "$T/out")"
+run $PG interpolate --model "$T/cgan.pt" --n-steps 4 --condition 0 --method linear --out "$T/interp_c.npy" $C
+run $PG interpolate --model "$T/vae.pt" --n-steps 4 --arithmetic "$T/phi4.npy,$T/phi4b.npy,$T/phi4.npy" --out "$T/arith.npy" $C
+expect_error 2 "n-steps" $PG interpolate --model "$T/gan.pt" --n-steps 1 --out "$T/i.npy" $C
+expect_error 2 "arithmetic" $PG interpolate --model "$T/gan.pt" --arithmetic "$T/phi4.npy,$T/phi4.npy,$T/phi4.npy" --out "$T/i.npy" $C
+expect_error 2 "latent code" $PG interpolate --model "$T/ebm.pt" --out "$T/i.npy" $C
+
+# CycleGAN between the two couplings; translate both ways.
+printf '[model]\nchannels = 4\ndepth = 2\ndiscriminator_channels = 4\n[train]\nsteps = 10\n' >"$T/cg.toml"
+run $PG train cyclegan --data "$T/phi4.npy" --data-b "$T/phi4b.npy" --config "$T/cg.toml" --out "$T/cg.pt" $C
+run $PG translate --model "$T/cg.pt" --in "$T/phi4.npy" --out "$T/ab.npy" $C
+run $PG translate --model "$T/cg.pt" --in "$T/phi4b.npy" --out "$T/ba.npy" --reverse $C
+expect_error 2 "data-b\|x_b\|two ensembles" $PG train cyclegan --data "$T/phi4.npy" --config "$T/cg.toml" --out "$T/x.pt" $C
+expect_error 2 "cyclegan" $PG translate --model "$T/gan.pt" --in "$T/phi4.npy" --out "$T/x.npy" $C
+expect_error 2 "translate" $PG sample --model "$T/cg.pt" --n 4 --out "$T/x.npy" $C
+expect_error 2 "\-\-in" $PG translate --model "$T/cg.pt" --in "$T/ising.npy" --out "$T/x.npy" $C
+
+# Coupling fit: agrees with the sidecar; the wrong --system is named.
+run $PG fit-couplings --data "$T/phi4.npy" --system phi4 --json $C
+python3 - "$T/out" <<'EOF' && ok "fit-couplings phi4 within 5 sigma" || bad "fit-couplings phi4: $(cat "$T/out")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["converged"]
+assert all(abs(a["pull"]) < 5 for a in j["agreement"].values()), j["agreement"]
+assert set(j["agreement"]) == {"m2", "lambda"}
+EOF
+run $PG fit-couplings --data "$T/ising.npy" --system ising $C
+grep -q "beta" "$T/out" && ok "fit-couplings ising output" || bad "fit-couplings ising: $(cat "$T/out")"
+expect_error 2 "\-\-system" $PG fit-couplings --data "$T/ising.npy" --system phi4 $C
+expect_error 2 "\-\-blocks" $PG fit-couplings --data "$T/ising.npy" --system ising --blocks 1 $C
+
+if [ $fail = 0 ]; then echo "ALL PASSED"; else echo "SOME FAILED"; fi
+exit $fail

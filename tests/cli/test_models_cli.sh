@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# CLI integration test of the likelihood and diffusion families end to end on tiny problems:
+# train (target or data; --print-config, --resume) -> sample (--mcmc, samplers, --json keys and
+# sidecars) -> inpaint/denoise, and error paths (exit code 2 naming the argument, 3 for files).
+# Usage: tests/cli/test_models_cli.sh [PATH/TO/physgen]   (default ./build/physgen)
+set -u
+PG=${1:-./build/physgen}
+T=$(mktemp -d /tmp/physgen_models_cli_XXXXXX)
+trap 'rm -rf "$T"' EXIT
+fail=0
+ok() { echo "ok   $*"; }
+bad() { echo "FAIL $*"; fail=1; }
+run() {  # run CMD... ; must exit 0
+  if "$@" >"$T/out" 2>"$T/err"; then ok "$*"; else bad "$* (exit $?): $(tail -3 "$T/err")"; fi
+}
+expect_error() {  # expect_error CODE PATTERN CMD... ; must exit CODE with PATTERN in stderr
+  local code=$1 pat=$2; shift 2
+  "$@" >"$T/out" 2>"$T/err"; local rc=$?
+  if [ "$rc" = "$code" ] && grep -q -- "$pat" "$T/err"; then ok "error $code '$pat': $*"
+  else bad "expected exit $code and '$pat' from: $* (got $rc: $(tail -2 "$T/err"))"; fi
+}
+has() {  # has FILE PATTERN DESCRIPTION
+  if grep -Eq -- "$2" "$1"; then ok "$3"; else bad "$3: $(head -c 600 "$1")"; fi
+}
+C="--threads 1"
+
+run $PG simulate phi4 --L 4 --m2 -4 --lambda 8 --chains 4 --samples 200 --therm 200 --out "$T/phi4.npy" $C
+run $PG simulate toy --name 8gaussians --samples 2000 --out "$T/toy.npy" $C
+
+# Flows: defaults as TOML, reverse KL from the action, interrupted and resumed, exact sampling.
+run $PG train flow --L 4 --print-config $C
+has "$T/out" "z2_method = 'odd'" "flow print-config shows the Z2 default"
+has "$T/out" "^\[train\]" "flow print-config has a [train] table"
+printf '[model]\nn_layers = 4\n' >"$T/flow.toml"
+run $PG train flow --target phi4 --L 4 --config "$T/flow.toml" --steps 40 --out "$T/flow.pt" --json $C
+has "$T/out" '"status": "finished"' "flow training finished"
+has "$T/out" '"ess_batch64"' "flow training reports the batch ESS"
+run $PG train flow --target phi4 --L 4 --config "$T/flow.toml" --steps 20 --out "$T/res.pt" $C
+run $PG train flow --target phi4 --L 4 --steps 40 --out "$T/res.pt" --resume --json $C
+has "$T/out" '"steps": 40' "flow resume reached step 40"
+run $PG sample --model "$T/flow.pt" --n 500 --mcmc --out "$T/chain.npy" --json $C
+has "$T/out" '"acceptance"' "sample --mcmc reports acceptance"
+has "$T/out" '"ess"' "sample --mcmc reports ess"
+has "$T/chain.npy.json" '"metropolis_corrected": true' "the corrected chain's sidecar says so"
+run $PG measure "$T/chain.npy"
+printf '[model]\nn_layer = 4\n' >"$T/typo.toml"
+expect_error 2 "n_layer" $PG train flow --target phi4 --L 4 --config "$T/typo.toml" --out "$T/x.pt" $C
+expect_error 2 "condition" $PG train flow --data "$T/phi4.npy" "$T/phi4.npy" --condition label --out "$T/x.pt" $C
+expect_error 2 "\-\-target" $PG train flow --target ising --out "$T/x.pt" $C
+expect_error 3 "no_such.pt" $PG sample --model "$T/no_such.pt" --n 5 --out "$T/x.npy" $C
+
+# Forward KL on data.
+run $PG train flow --data "$T/toy.npy" --steps 30 --out "$T/toyflow.pt" --json $C
+has "$T/out" '"objective": "forward-kl"' "flow on data trains by forward KL"
+
+# Diffusion: DDPM with DDIM sampling (NFE = steps), score SDE with EM, denoising.
+printf '[train]\nsteps = 10\nbatch_size = 32\n' >"$T/short.toml"
+run $PG train ddpm --data "$T/toy.npy" --config "$T/short.toml" --out "$T/ddpm.pt" --json $C
+has "$T/out" '"objective": "native"' "ddpm trains by its own loss"
+run $PG sample --model "$T/ddpm.pt" --n 64 --sampler ddim --steps 10 --out "$T/ddim.npy" --json $C
+has "$T/out" '"nfe": 10' "DDIM with 10 steps costs 10 function evaluations"
+expect_error 2 "sampler" $PG sample --model "$T/ddpm.pt" --n 8 --sampler bogus --out "$T/x.npy" $C
+run $PG train score-sde --data "$T/toy.npy" --config "$T/short.toml" --out "$T/sde.pt" $C
+run $PG sample --model "$T/sde.pt" --n 64 --sampler em --steps 20 --out "$T/em.npy" --json $C
+run $PG train ddpm --data "$T/phi4.npy" --config "$T/short.toml" --out "$T/ddpm_phi4.pt" $C
+run $PG inpaint --model "$T/ddpm_phi4.pt" --in "$T/phi4.npy" --denoise 0.3 --add-noise --truth "$T/phi4.npy" \
+    --out "$T/den.npy" --json $C
+has "$T/out" '"rmse"' "denoising reports the error against the truth"
+
+if [ $fail = 0 ]; then echo "ALL PASSED"; else echo "SOME FAILED"; fi
+exit $fail

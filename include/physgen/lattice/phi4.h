@@ -101,6 +101,9 @@ torch::Tensor phi4_action_tensor(const Phi4Params& params, const torch::Tensor& 
 torch::Tensor phi4_force_tensor(const Phi4Params& params, const torch::Tensor& x);
 
 /// How a phi^4 chain starts: Cold = phi = 0 everywhere; Random = independent N(0, 1) per site.
+/// Cold is the default everywhere: at large lambda a random start puts sites at |phi| ~ 3,
+/// where the quartic force makes an HMC step of 0.1 unstable (eps sqrt(12 lambda phi^2) > 2),
+/// so such chains reject every trajectory and never thermalise (seen at m2 = -4, lambda = 8).
 enum class Phi4Start { Cold, Random };
 
 /// Initial configurations (chains, L, L) with the given options (Random draws from LibTorch's

@@ -104,10 +104,10 @@ class Hmc : public MarkovChain {
 };
 
 /// HMC on the 2D phi^4 action (Phi4Action with the fused CPU kernel where it applies), C chains
-/// on `device` in `dtype`, starting cold (phi = 0) or random (N(0,1) per site).
+/// on `device` in `dtype`, starting cold (phi = 0, the default) or random (N(0,1) per site; see Phi4Start).
 std::unique_ptr<Hmc> make_phi4_hmc(const Phi4Params& params, int64_t chains, HmcOptions opts,
                                    torch::Device device = torch::kCPU,
                                    torch::Dtype dtype = torch::kFloat64,
-                                   Phi4Start start = Phi4Start::Random);
+                                   Phi4Start start = Phi4Start::Cold);
 
 }  // namespace physgen

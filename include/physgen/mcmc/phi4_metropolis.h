@@ -78,6 +78,6 @@ std::unique_ptr<Phi4Metropolis> make_phi4_metropolis(const Phi4Params& params, i
                                                      Phi4MetropolisOptions opts = {},
                                                      torch::Device device = torch::kCPU,
                                                      torch::Dtype dtype = torch::kFloat64,
-                                                     Phi4Start start = Phi4Start::Random);
+                                                     Phi4Start start = Phi4Start::Cold);
 
 }  // namespace physgen

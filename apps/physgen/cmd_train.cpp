@@ -189,8 +189,11 @@ void run_train(TrainFlags& f) {
     if (f.as_json) print_json(out);
     throw std::runtime_error(r.message);
   }
-  if (sys.target && model.likelihood) {
-    const ImportanceSample q = importance_sample(*model.likelihood, *sys.target, 4096, 1024);
+  if (sys.target && model.likelihood && model.diagnostic_samples > 0) {
+    model.module->eval();  // e.g. CNF traces: the exact estimator in eval mode
+    const ImportanceSample q =
+        importance_sample(*model.likelihood, *sys.target, model.diagnostic_samples, 1024);
+    out["ess_samples"] = model.diagnostic_samples;
     out["ess"] = q.ess;
     out["ess_batch64"] = q.batch_ess;
     out["log_z_estimate"] = q.log_z;
@@ -202,7 +205,8 @@ void run_train(TrainFlags& f) {
               << ": " << r.steps_done << " steps in " << r.seconds << " s (" << r.steps_per_second
               << " steps/s)";
     if (out.contains("final_loss")) std::cout << ", final loss " << out["final_loss"].get<double>();
-    if (out.contains("ess")) std::cout << ", ESS " << out["ess"].get<double>() << " (4096 samples)";
+    if (out.contains("ess"))
+      std::cout << ", ESS " << out["ess"].get<double>() << " (" << model.diagnostic_samples << " samples)";
     std::cout << "\nwrote " << f.out << " and " << topts.csv_path() << "\n";
   }
 }

@@ -27,4 +27,7 @@ using FamilyRegistry = Registry<Family>;
 /// Normalising flows: "flow" (models/flows).
 void register_flow_families(FamilyRegistry& r);
 
+/// ODE families: "cnf" (models/cnf), "flow-matching" (models/flow_matching).
+void register_ode_families(FamilyRegistry& r);
+
 }  // namespace physgen::zoo

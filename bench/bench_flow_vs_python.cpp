@@ -19,6 +19,7 @@
 #include "physgen/core/rng.h"
 #include "physgen/core/runtime.h"
 #include "physgen/lattice/targets.h"
+#include "physgen/models/flows/factory.h"
 #include "physgen/models/zoo.h"
 #include "physgen/train/model_task.h"
 
@@ -28,7 +29,11 @@ double cpp_steps_per_second(int64_t steps, int64_t warmup) {
   using namespace physgen;
   seed_all(1);
   const nlohmann::json params{{"L", 8}, {"m2", -4.0}, {"lambda", 8.0}};
-  ModelSpec spec{"flow", default_model_options("flow", {8, 8}), "phi4", params, "reverse-kl"};
+  // Exactly the Python reference's model (not the zoo default, which adds Z2 odd networks):
+  // leaky ReLU conv conditioners 1 -> 8 -> 8 -> 2, scale clamp 3, zero-initialised last layer.
+  const nlohmann::json model_options = flow_options_to_json(
+      FlowOptions("affine", {8, 8}).n_layers(16).hidden({8, 8}).kernel_size(3).activation("leaky_relu"));
+  ModelSpec spec{"flow", model_options, "phi4", params, "reverse-kl"};
   Model model = build_model(spec);
   ModelTask task(model, "reverse-kl", make_target("phi4", params), 64);
   auto opts = TrainerOptions().steps(warmup + steps).batch_size(64).lr(1e-3).schedule("constant")

@@ -1,9 +1,9 @@
 // Flow benchmarks (Google Benchmark). The headline number is the phi^4 reverse-KL training
 // step of the model: L = 8, 16 affine couplings, checkerboard masks, periodic conv
-// conditioners {8, 8}, kernel 3, batch 64, Adam; one intra-op thread (pinned). Compare with
-// bench/flow_phi4_reference.py (the same loop in Python PyTorch, same LibTorch):
+// conditioners {8, 8}, kernel 3, batch 64, Adam; one intra-op thread (pinned), with Z2 off,
+// symmetrised or by odd networks. The C++/Python ratio on the same model and loop is
+// bench_flow_vs_python (reference: bench/python/flow_reverse_kl.py):
 //   ./build/bench/bench_flows --benchmark_filter=TrainStep
-//   /usr/bin/python3 bench/flow_phi4_reference.py
 #include <benchmark/benchmark.h>
 
 #include <torch/torch.h>

@@ -44,7 +44,18 @@ const zoo::FamilyRegistry& families() {
 
 }  // namespace
 
-Model build_model(const ModelSpec& spec) { return families().get(spec.family).build(spec); }
+Model build_model(const ModelSpec& spec) {
+  const zoo::Family& f = families().get(spec.family);
+  if (!spec.condition.is_null() && !f.conditional) {
+    std::string ok;
+    for (const auto& name : families().names())
+      if (families().get(name).conditional) ok += (ok.empty() ? "" : ", ") + name;
+    check_arg(false, "condition (--condition)", spec.condition.value("kind", spec.condition.dump()),
+              "no condition for the '" + spec.family + "' family (conditional families: " +
+                  (ok.empty() ? std::string("none") : ok) + ")");
+  }
+  return f.build(spec);
+}
 
 nlohmann::json default_model_options(const std::string& family, const std::vector<int64_t>& event_shape) {
   return families().get(family).defaults(event_shape);

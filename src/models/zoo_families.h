@@ -20,6 +20,9 @@ struct Family {
   /// Default Trainer options for an event shape; empty: 2500 steps, batch 64, the
   /// Trainer's other defaults.
   std::function<TrainerOptions(const std::vector<int64_t>&)> train_defaults;
+  /// Whether build reads ModelSpec::condition (conditional models); build_model
+  /// rejects a condition for families that would silently ignore it.
+  bool conditional = false;
 };
 
 using FamilyRegistry = Registry<Family>;

@@ -88,11 +88,12 @@ std::unique_ptr<torch::optim::Optimizer> make_optimiser(const TrainerOptions& o,
       params, torch::optim::SGDOptions(o.lr()).momentum(0.9).weight_decay(o.weight_decay()));
 }
 
+/// Whether every parameter of m is finite: one fused reduction, one host sync.
 bool all_finite(torch::nn::Module& m) {
   torch::NoGradGuard ng;
-  for (const auto& p : m.parameters())
-    if (!torch::isfinite(p).all().item<bool>()) return false;
-  return true;
+  std::vector<torch::Tensor> flags;
+  for (const auto& p : m.parameters()) flags.push_back(torch::isfinite(p).all());
+  return flags.empty() || torch::stack(flags).all().item<bool>();
 }
 
 std::vector<torch::optim::Optimizer*> raw(const std::vector<std::unique_ptr<torch::optim::Optimizer>>& v) {
@@ -210,7 +211,14 @@ TrainResult Trainer::fit(const torch::Tensor& data, int64_t stop_at) {
     set_lr(lr);
     Diagnostics diag;
     const double loss = task_.train_step(batch, opts, options_.grad_clip(), step_, diag);
-    if (!std::isfinite(loss) || !all_finite(task_.module())) {
+    // The loss is checked every step; the parameters (a reduction over all of them) every
+    // log_every steps, before every checkpoint and at the end, so no checkpoint is ever
+    // written from a non-finite state.
+    const bool checkpoint_next = !options_.checkpoint_path().empty() && options_.checkpoint_every() > 0 &&
+                                 (step_ + 1) % options_.checkpoint_every() == 0;
+    const bool check_parameters =
+        (step_ + 1) % options_.log_every() == 0 || checkpoint_next || step_ + 1 == end;
+    if (!std::isfinite(loss) || (check_parameters && !all_finite(task_.module()))) {
       result.status = TrainResult::Status::NonFinite;
       result.message = "training stopped at step " + std::to_string(step_ + 1) + ": " +
                        (std::isfinite(loss) ? std::string("non-finite parameters")

@@ -36,7 +36,7 @@ void check_checkpoint_round_trip(Holder model, const std::string& family,
   TrainResult r = trainer.fit(data);
   ASSERT_EQ(r.status, TrainResult::Status::Finished) << r.message;
   CheckpointInfo info = read_checkpoint_info(path);
-  const auto& stored = info.meta.at("model_options");
+  const auto& stored = info.options;
   EXPECT_EQ(stored.at("family"), family);
   // Options -> TOML text -> JSON -> options.
   const auto toml = json_to_toml(stored.at("options"));

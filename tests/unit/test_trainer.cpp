@@ -18,7 +18,17 @@ using namespace physgen;
 struct RegressionTask : TrainingTask {
   torch::nn::Sequential net{torch::nn::Linear(2, 16), torch::nn::Tanh(), torch::nn::Linear(16, 1)};
   int64_t nan_at = -1;
+  int64_t poison_at = -1;  ///< train step after which a parameter becomes NaN (finite loss)
   int64_t calls = 0;
+  double train_step(const torch::Tensor& batch, std::vector<torch::optim::Optimizer*>& opts, double clip,
+                    int64_t step, Diagnostics& diag) override {
+    const double l = TrainingTask::train_step(batch, opts, clip, step, diag);
+    if (step == poison_at) {
+      torch::NoGradGuard ng;
+      net->parameters()[0].view(-1)[0] = std::numeric_limits<float>::quiet_NaN();
+    }
+    return l;
+  }
   torch::nn::Module& module() override { return *net; }
   torch::Tensor loss(const torch::Tensor& batch, Diagnostics& diag) override {
     auto x = batch.index({torch::indexing::Slice(), torch::indexing::Slice(0, 2)});
@@ -131,3 +141,22 @@ TEST(Trainer, InvalidOptionsNameTheArgument) {
 }
 
 }  // namespace
+
+TEST(Trainer, NonFiniteParametersStopBeforeAnyCheckpoint) {
+  // The last step poisons a parameter after a finite loss: no later loss can reveal it, so
+  // only the parameter check (every log_every steps, before each checkpoint, at the end)
+  // keeps the final checkpoint from being written from a broken state.
+  auto data = make_data();
+  const std::string ckpt = temp_path("poison.pt");
+  std::remove(ckpt.c_str());
+  seed_all(3);
+  RegressionTask task;
+  task.poison_at = 19;  // 0-based: the last of 20 steps
+  Trainer trainer(task, TrainerOptions().steps(20).batch_size(16).progress(false).checkpoint_path(ckpt)
+                            .log_every(100));
+  auto r = trainer.fit(data);
+  EXPECT_EQ(r.status, TrainResult::Status::NonFinite);
+  EXPECT_EQ(r.steps_done, 19);
+  EXPECT_NE(r.message.find("non-finite parameters"), std::string::npos) << r.message;
+  EXPECT_FALSE(std::filesystem::exists(ckpt));
+}

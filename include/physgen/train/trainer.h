@@ -83,7 +83,8 @@ struct HistoryRow {
   Diagnostics diag;
 };
 
-/// What fit() returns. A non-finite loss or parameter stops training with
+/// What fit() returns. A non-finite loss (checked every step) or parameter (checked every
+/// log_every steps, before each checkpoint and at the end) stops training with
 /// status NonFinite and a message; the last checkpoint on disk stays the last good one.
 struct TrainResult {
   enum class Status { Finished, NonFinite };

@@ -38,8 +38,9 @@ torch::Tensor sample_by_solve(Impl& m, int64_t n, const OdeOptions& solver, nloh
   OdeResult r = odeint([&m](double t, const torch::Tensor& x) { return m.velocity(t, x); }, z, 0.0, 1.0, solver);
   report["nfe"] = r.nfe;
   report["failed_solves"] = r.ok() ? 0 : 1;
+  const std::vector<int64_t> event_shape = m.event_shape();
   std::vector<int64_t> shape = {n};
-  shape.insert(shape.end(), m.event_shape().begin(), m.event_shape().end());
+  shape.insert(shape.end(), event_shape.begin(), event_shape.end());
   auto x = r.ok() ? r.y() : torch::full_like(r.y(), std::numeric_limits<double>::quiet_NaN());
   return x.reshape(shape);
 }

@@ -2,7 +2,9 @@
 // "flow-matching" (models/flow_matching, its conditional flow-matching loss). Both sample by
 // one ODE solve with the solver of `physgen sample --solver/--steps/--rtol/--atol` and have
 // a likelihood through the CNF log-density transport with the exact trace (eval mode), so
-// flow MCMC (--mcmc) corrects them up to the solver error of log q.
+// flow MCMC (--mcmc) corrects them up to the solver error of log q: log q is the integrated
+// exact divergence along the same discrete trajectory, not the log-Jacobian of the discrete
+// map, so a coarse solver leaves a bias of the order of its error in log q.
 #include <limits>
 
 #include <torch/torch.h>

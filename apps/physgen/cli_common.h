@@ -33,5 +33,6 @@ void register_measure(CLI::App& app);
 void register_demo(CLI::App& app);
 void register_train(CLI::App& app);
 void register_sample(CLI::App& app);
+void register_inpaint(CLI::App& app);
 
 }  // namespace physgen::cli

@@ -153,8 +153,9 @@ void run_train(TrainFlags& f) {
   if (!f.config.empty()) {
     const nlohmann::json user = parse_toml_file(f.config);
     check_known_keys(user, {"model", "train"}, f.config);
-    if (user.contains("model")) config["model"].update(user["model"]);
-    if (user.contains("train")) config["train"].update(user["train"]);
+    // Deep merge: a [model.network.unet] table changes only the keys it names.
+    if (user.contains("model")) config["model"].update(user["model"], /*merge_objects=*/true);
+    if (user.contains("train")) config["train"].update(user["train"], /*merge_objects=*/true);
   }
   TrainerOptions topts = TrainerOptions::from_json(config["train"]);
   if (f.steps_opt->count()) topts.steps(f.steps);
@@ -189,7 +190,10 @@ void run_train(TrainFlags& f) {
     if (f.as_json) print_json(out);
     throw std::runtime_error(r.message);
   }
-  if (sys.target && model.likelihood && model.diagnostic_samples > 0) {
+  // Native families with a likelihood (score SDEs) evaluate it by an ODE solve with a
+  // d-pass exact trace: too slow to run here unasked; `physgen sample --mcmc` reports it.
+  // Families with an expensive likelihood also lower Model::diagnostic_samples.
+  if (sys.target && model.likelihood && objective != "native" && model.diagnostic_samples > 0) {
     model.module->eval();  // e.g. CNF traces: the exact estimator in eval mode
     const ImportanceSample q =
         importance_sample(*model.likelihood, *sys.target, model.diagnostic_samples, 1024);

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   physgen::cli::register_train(app);
   physgen::cli::register_sample(app);
   physgen::cli::register_demo(app);
+  physgen::cli::register_inpaint(app);
 
   try {
     app.parse(argc, argv);

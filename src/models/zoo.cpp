@@ -37,6 +37,7 @@ const zoo::FamilyRegistry& families() {
     zoo::FamilyRegistry reg("model family");
     zoo::register_flow_families(reg);
     zoo::register_ode_families(reg);
+    zoo::register_diffusion_families(reg);
     return reg;
   }();
   return r;

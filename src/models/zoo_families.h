@@ -29,6 +29,8 @@ using FamilyRegistry = Registry<Family>;
 
 /// Normalising flows: "flow" (models/flows).
 void register_flow_families(FamilyRegistry& r);
+/// Diffusion-type models: "ddpm", "score-sde", "pfgm", "pfgmpp" (models/diffusion, models/pfgm).
+void register_diffusion_families(FamilyRegistry& r);
 
 /// ODE families: "cnf" (models/cnf), "flow-matching" (models/flow_matching).
 void register_ode_families(FamilyRegistry& r);

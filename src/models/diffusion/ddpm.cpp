@@ -157,4 +157,44 @@ torch::Tensor DDPMImpl::sample_conditional(const torch::Tensor& cond) {
                      cond);
 }
 
+VPSde DDPMImpl::continuous_sde() const {
+  check_arg(options.schedule().name() == "linear", "schedule.name", options.schedule().name(),
+            "linear (the probability-flow ODE of a DDPM uses the linear schedule's VP SDE limit)");
+  return VPSde(1000.0 * options.schedule().beta_start(), 1000.0 * options.schedule().beta_end());
+}
+
+torch::Tensor DDPMImpl::probability_flow_sample(const torch::Tensor& x_T, const torch::Tensor& cond,
+                                                double guidance, const OdeOptions& solver,
+                                                OdeStats* stats) {
+  check_batch(x_T, "x_T");
+  if (cond.defined())
+    check_arg(cond.size(0) == x_T.size(0), "cond.size(0)", cond.size(0),
+              "x_T.size(0) = " + std::to_string(x_T.size(0)));
+  check_arg(guidance >= 0 && std::isfinite(guidance), "guidance", guidance, "a finite value >= 0");
+  const VPSde sde = continuous_sde();
+  const double t_min = schedule_.time(0);
+  check_ode_options(solver, 1.0, t_min);
+  auto self = this;
+  const bool conditional = options.condition().kind() != "none" && cond.defined();
+  // eps at continuous time t, as epsilon_function does on the grid.
+  auto eps_at = [self, cond, guidance, conditional](const torch::Tensor& x, double t) {
+    const int64_t n = x.size(0);
+    auto tt = torch::full({1}, t, x.options().requires_grad(false));
+    const auto& copt = self->options.condition();
+    auto fu = condition_features(copt, torch::Tensor(), n, x);
+    if (!conditional) return self->net->forward(tt, x, fu);
+    auto fc = condition_features(copt, cond, n, x);
+    if (guidance == 0.0) return self->net->forward(tt, x, fc);
+    auto both = self->net->forward(tt, torch::cat({x, x}), torch::cat({fc, fu}));
+    return guided(both.slice(0, 0, n), both.slice(0, n, 2 * n), guidance);
+  };
+  ScoreFunction score = [&sde, eps_at](const torch::Tensor& x, double t) {
+    return eps_at(x, t) * (-1.0 / sde.marginal_std(t));
+  };
+  torch::NoGradGuard ng;
+  auto x = physgen::probability_flow_sample(score, sde, x_T, t_min, solver, stats);
+  const double ab = schedule_.alpha_bar(0);
+  return (x - std::sqrt(1.0 - ab) * eps_at(x, t_min)) / std::sqrt(ab);
+}
+
 }  // namespace physgen

@@ -28,7 +28,9 @@
 #include "physgen/models/diffusion/ddpm_sampling.h"
 #include "physgen/models/diffusion/denoiser_net.h"
 #include "physgen/models/diffusion/schedule.h"
+#include "physgen/models/diffusion/sde.h"
 #include "physgen/models/generative.h"
+#include "physgen/ode/odeint.h"
 
 namespace physgen {
 
@@ -87,6 +89,23 @@ class DDPMImpl : public torch::nn::Cloneable<DDPMImpl>, public GenerativeModel {
   torch::Tensor sample_from(const torch::Tensor& x_T, const torch::Tensor& cond = torch::Tensor());
   std::vector<int64_t> event_shape() const override { return options.event_shape(); }
   const NoiseSchedule& schedule() const { return schedule_; }
+
+  /// The continuous-time limit of the linear schedule: the VP SDE with
+  ///   beta(t) = 1000 beta_start + t 1000 (beta_end - beta_start),  abar(t) = exp(-B(t)),
+  /// which matches abar_i at the network time t_i = (i + 1) / T up to O(1 / T) (the
+  /// schedule scales beta_i by 1000 / T, so the limit does not depend on T).
+  /// InvalidArgument for the cosine schedule.
+  VPSde continuous_sde() const;
+  /// Probability-flow ODE sampler on the trained noise predictor:
+  ///   dx/dt = -beta(t) / 2 (x - eps_theta(x, t, c) / sqrt(1 - abar(t))),
+  /// solved from x_T at t = 1 down to t_0 = 1 / T by `solver`, followed by the last DDIM
+  /// update x0 = (x - sqrt(1 - abar_0) eps(x, 0)) / sqrt(abar_0). Conditional on `cond`
+  /// with guidance w as epsilon_function. Linear schedule only; `stats` gets the solver's
+  /// counters (a failed solve returns NaN). References: Song et al., arXiv:2011.13456
+  /// (Eq. 13); Song, Meng & Ermon, arXiv:2010.02502 (Sec. 4.3).
+  torch::Tensor probability_flow_sample(const torch::Tensor& x_T, const torch::Tensor& cond,
+                                        double guidance, const OdeOptions& solver,
+                                        OdeStats* stats = nullptr);
 
   DDPMOptions options;
   DenoiserNet net{nullptr};

@@ -82,6 +82,7 @@ void run_sample(const SampleFlags& f) {
     out["acceptance"] = r.acceptance;
     out["ess"] = r.proposal_ess;
     out["ess_batch64"] = r.proposal_batch_ess;
+    if (model.likelihood_report) out.update(model.likelihood_report());
     meta.extra = {{"metropolis_corrected", true}, {"acceptance", r.acceptance}, {"proposal_ess", r.proposal_ess},
                   {"model", f.model}};
   } else {

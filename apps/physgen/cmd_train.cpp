@@ -190,10 +190,13 @@ void run_train(TrainFlags& f) {
     if (f.as_json) print_json(out);
     throw std::runtime_error(r.message);
   }
-  // Native families with a likelihood (score SDEs) evaluate it by an ODE solve with a
-  // d-pass exact trace: too slow to run here unasked; `physgen sample --mcmc` reports it.
-  if (sys.target && model.likelihood && objective != "native") {
-    const ImportanceSample q = importance_sample(*model.likelihood, *sys.target, 4096, 1024);
+  // The importance-sampling ESS of the trained model against the target; families with an
+  // expensive likelihood (ODE solves with exact traces) lower or zero Model::diagnostic_samples.
+  if (sys.target && model.likelihood && model.diagnostic_samples > 0) {
+    model.module->eval();  // e.g. CNF traces: the exact estimator in eval mode
+    const ImportanceSample q =
+        importance_sample(*model.likelihood, *sys.target, model.diagnostic_samples, 1024);
+    out["ess_samples"] = model.diagnostic_samples;
     out["ess"] = q.ess;
     out["ess_batch64"] = q.batch_ess;
     out["log_z_estimate"] = q.log_z;
@@ -205,7 +208,8 @@ void run_train(TrainFlags& f) {
               << ": " << r.steps_done << " steps in " << r.seconds << " s (" << r.steps_per_second
               << " steps/s)";
     if (out.contains("final_loss")) std::cout << ", final loss " << out["final_loss"].get<double>();
-    if (out.contains("ess")) std::cout << ", ESS " << out["ess"].get<double>() << " (4096 samples)";
+    if (out.contains("ess"))
+      std::cout << ", ESS " << out["ess"].get<double>() << " (" << model.diagnostic_samples << " samples)";
     std::cout << "\nwrote " << f.out << " and " << topts.csv_path() << "\n";
   }
 }

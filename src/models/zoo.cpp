@@ -36,6 +36,7 @@ const zoo::FamilyRegistry& families() {
   static const zoo::FamilyRegistry r = [] {
     zoo::FamilyRegistry reg("model family");
     zoo::register_flow_families(reg);
+    zoo::register_ode_families(reg);
     zoo::register_diffusion_families(reg);
     zoo::register_gan_families(reg);
     return reg;

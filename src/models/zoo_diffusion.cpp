@@ -200,6 +200,9 @@ Model build_score_sde(const ModelSpec& spec) {
   m.module = sde.ptr();
   m.generative = sde.ptr();
   m.likelihood = sde.ptr();
+  // The probability-flow likelihood costs an ODE solve with a d-pass exact trace (hours for
+  // 4096 lattice samples through the U-Net): no unasked diagnostic after training.
+  m.diagnostic_samples = 0;
   m.native_training = [sde = sde.ptr()](const TrainingData& data) {
     return diffusion_training(ScoreSDE(sde), "score-sde", sde->options.condition(), data);
   };

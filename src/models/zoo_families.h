@@ -36,4 +36,7 @@ void register_diffusion_families(FamilyRegistry& r);
 /// (models/gan, models/vae, models/ebm; src/models/zoo_gan.cpp).
 void register_gan_families(FamilyRegistry& r);
 
+/// ODE families: "cnf" (models/cnf), "flow-matching" (models/flow_matching).
+void register_ode_families(FamilyRegistry& r);
+
 }  // namespace physgen::zoo

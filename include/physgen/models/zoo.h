@@ -84,6 +84,13 @@ struct Model {
   /// Applies settings (e.g. the ODE solver of a CNF likelihood) before the
   /// likelihood is used for --mcmc or reweighting. Empty: nothing to set.
   std::function<void(const SamplerSettings&)> configure_likelihood;
+  /// What the likelihood's calls cost so far (e.g. {"nfe": mean function evaluations per
+  /// solve}); `sample --mcmc --json` adds it to its report. Empty: nothing to report.
+  std::function<nlohmann::json()> likelihood_report;
+  /// Model samples of the post-training importance-sampling diagnostic (ESS, log Z) that
+  /// `physgen train` runs when the model has a likelihood and the system a target; 0 skips
+  /// it. Families with an expensive likelihood (exact CNF traces on lattices) set fewer.
+  int64_t diagnostic_samples = 4096;
   /// The default training objective of this family: "native" when native_training
   /// is set, else forward-kl with data / reverse-kl with a target.
   std::string default_objective(bool has_data) const;

@@ -13,6 +13,12 @@ namespace physgen {
 CNFImpl::CNFImpl(const CNFOptions& options_) : options(options_) {
   dim_ = event_shape_numel(options.event_shape());
   options.field().dim(dim_);
+  if (options.conv_field()) {
+    const auto& s = options.event_shape();
+    check_arg(s.size() == 2, "event_shape", c10::str(c10::IntArrayRef(s)),
+              "a lattice shape (H, W) for a conv_field");
+    options.conv_field()->height(s[0]).width(s[1]);
+  }
   check_choice("trace", options.trace(), trace_estimators());
   check_choice("eval_trace", options.eval_trace(), trace_estimators());
   check_choice("probe", options.probe(), probe_distributions());
@@ -24,11 +30,22 @@ CNFImpl::CNFImpl(const CNFOptions& options_) : options(options_) {
   reset();
 }
 
-void CNFImpl::reset() { field = register_module("field", TimeMLP(options.field())); }
+void CNFImpl::reset() {
+  if (options.conv_field())
+    conv_field = register_module("conv_field", TimeConvField(*options.conv_field()));
+  else
+    field = register_module("field", TimeMLP(options.field()));
+}
 
-torch::Tensor CNFImpl::velocity(double t, const torch::Tensor& x) { return field->forward(t, x); }
+torch::Tensor CNFImpl::velocity(double t, const torch::Tensor& x) {
+  return conv_field ? conv_field->forward(t, x) : field->forward(t, x);
+}
 
 VelocityField CNFImpl::velocity_field() {
+  if (conv_field) {
+    auto impl = conv_field.ptr();
+    return [impl](double t, const torch::Tensor& x) { return impl->forward(t, x); };
+  }
   auto impl = field.ptr();
   return [impl](double t, const torch::Tensor& x) { return impl->forward(t, x); };
 }
@@ -79,7 +96,7 @@ CNFLoss CNFImpl::loss_terms(const torch::Tensor& batch) {
 
 std::pair<torch::Tensor, torch::Tensor> CNFImpl::sample_and_log_prob(int64_t n) {
   check_arg(n >= 1, "n", n, "an integer >= 1");
-  auto w = field->parameters().front();
+  auto w = parameters().front();
   auto z = torch::randn({n, dim_}, w.options().requires_grad(false));
   LogDensityOptions o = density_options(false);
   o.solver(options.sample_solver().value_or(options.solver()));
@@ -92,7 +109,7 @@ std::pair<torch::Tensor, torch::Tensor> CNFImpl::sample_and_log_prob(int64_t n) 
 
 torch::Tensor CNFImpl::sample(int64_t n) {
   check_arg(n >= 1, "n", n, "an integer >= 1");
-  auto w = field->parameters().front();
+  auto w = parameters().front();
   auto z = torch::randn({n, dim_}, w.options().requires_grad(false));
   OdeResult r = odeint(velocity_field(), z, 0.0, 1.0,
                        options.sample_solver().value_or(options.solver()));

@@ -16,6 +16,12 @@ std::vector<std::string> coupling_names() { return {"independent", "ot"}; }
 FlowMatchingImpl::FlowMatchingImpl(const FlowMatchingOptions& options_) : options(options_) {
   dim_ = event_shape_numel(options.event_shape());
   options.field().dim(dim_);
+  if (options.conv_field()) {
+    const auto& s = options.event_shape();
+    check_arg(s.size() == 2, "event_shape", c10::str(c10::IntArrayRef(s)),
+              "a lattice shape (H, W) for a conv_field");
+    options.conv_field()->height(s[0]).width(s[1]);
+  }
   check_choice("coupling", options.coupling(), coupling_names());
   check_choice("trace", options.trace(), trace_estimators());
   check_choice("probe", options.probe(), probe_distributions());
@@ -25,9 +31,26 @@ FlowMatchingImpl::FlowMatchingImpl(const FlowMatchingOptions& options_) : option
   reset();
 }
 
-void FlowMatchingImpl::reset() { field = register_module("field", TimeMLP(options.field())); }
+void FlowMatchingImpl::reset() {
+  if (options.conv_field())
+    conv_field = register_module("conv_field", TimeConvField(*options.conv_field()));
+  else
+    field = register_module("field", TimeMLP(options.field()));
+}
+
+torch::Tensor FlowMatchingImpl::velocity(double t, const torch::Tensor& x) {
+  return conv_field ? conv_field->forward(t, x) : field->forward(t, x);
+}
+
+torch::Tensor FlowMatchingImpl::velocity(const torch::Tensor& t, const torch::Tensor& x) {
+  return conv_field ? conv_field->forward(t, x) : field->forward(t, x);
+}
 
 VelocityField FlowMatchingImpl::velocity_field() {
+  if (conv_field) {
+    auto impl = conv_field.ptr();
+    return [impl](double t, const torch::Tensor& x) { return impl->forward(t, x); };
+  }
   auto impl = field.ptr();
   return [impl](double t, const torch::Tensor& x) { return impl->forward(t, x); };
 }
@@ -73,7 +96,7 @@ torch::Tensor FlowMatchingImpl::loss_pairs_at(const torch::Tensor& x0, const tor
   check_arg(t.dim() == 1 && t.size(0) == f1.size(0), "t.shape", c10::str(t.sizes()), "(n)");
   auto tt = t.to(f1.options().requires_grad(false));
   auto [xt, ut] = path_->point_and_velocity(f0, f1, tt);
-  auto v = field->forward(tt, xt);
+  auto v = velocity(tt, xt);
   return (v - ut).square().mean();
 }
 
@@ -87,6 +110,12 @@ torch::Tensor FlowMatchingImpl::loss(const torch::Tensor& batch) {
   if (teacher_) {
     auto pairs = teacher_->reflow_pairs(x1.size(0));
     return loss_pairs(pairs.first.to(x1.options()), pairs.second.to(x1.options()));
+  }
+  if (options.z2_augment()) {
+    std::vector<int64_t> sign_shape(static_cast<size_t>(x1.dim()), 1);
+    sign_shape[0] = x1.size(0);
+    auto sign = torch::randint(0, 2, sign_shape, x1.options().requires_grad(false)).mul_(2).sub_(1);
+    x1 = x1 * sign;
   }
   auto x0 = torch::randn(x1.sizes(), x1.options().requires_grad(false));
   if (options.coupling() == "ot") x1 = ot_pair(x0, x1);
@@ -104,7 +133,7 @@ torch::Tensor FlowMatchingImpl::transport(const torch::Tensor& z) {
 std::pair<torch::Tensor, torch::Tensor> FlowMatchingImpl::reflow_pairs(int64_t n) {
   check_arg(n >= 1, "n", n, "an integer >= 1");
   torch::NoGradGuard no_grad;
-  auto w = field->parameters().front();
+  auto w = parameters().front();
   auto z = torch::randn(batch_shape(n), w.options().requires_grad(false));
   return {z, transport(z)};
 }
@@ -121,7 +150,7 @@ void FlowMatchingImpl::set_reflow_teacher(std::shared_ptr<FlowMatchingImpl> teac
 
 torch::Tensor FlowMatchingImpl::sample(int64_t n) {
   check_arg(n >= 1, "n", n, "an integer >= 1");
-  auto w = field->parameters().front();
+  auto w = parameters().front();
   return transport(torch::randn(batch_shape(n), w.options().requires_grad(false)));
 }
 
@@ -134,7 +163,7 @@ torch::Tensor FlowMatchingImpl::log_prob(const torch::Tensor& x) {
 
 std::pair<torch::Tensor, torch::Tensor> FlowMatchingImpl::sample_and_log_prob(int64_t n) {
   check_arg(n >= 1, "n", n, "an integer >= 1");
-  auto w = field->parameters().front();
+  auto w = parameters().front();
   auto z = torch::randn({n, dim_}, w.options().requires_grad(false));
   FlowDensity fd = flow_sample_and_log_prob(velocity_field(), parameters(), z, density_options());
   last_stats_ = fd.ode;

@@ -13,7 +13,7 @@
 // log-densities / samples; last_stats() says why.
 //
 // Shapes: x (n, *event_shape); log_prob (n). The field sees flattened (n, d) states.
-// Parameters: "field" (TimeMLP, last layer zero at initialisation by default: the
+// Parameters: "conv_field" (TimeConvField, with options.conv_field) or "field" (TimeMLP, last layer zero at initialisation by default: the
 // untrained flow is the identity and q = N(0, I)).
 //
 // References: Grathwohl, Chen, Bettencourt, Sutskever & Duvenaud, "FFJORD",
@@ -31,6 +31,7 @@
 
 #include "physgen/models/cnf/log_density.h"
 #include "physgen/models/generative.h"
+#include "physgen/nn/time_conv.h"
 #include "physgen/nn/time_mlp.h"
 #include "physgen/ode/odeint.h"
 
@@ -44,6 +45,10 @@ struct CNFOptions {
   /// {64, 64}, tanh, t concatenated, zero-initialised output layer (a TimeMLPOptions you
   /// pass replaces it whole: set zero_init_output(true) on it to keep that).
   TORCH_ARG(TimeMLPOptions, field) = TimeMLPOptions(1).zero_init_output(true);
+  /// Periodic convolutional field instead of the MLP (event shapes (H, W) only; its height
+  /// and width are overwritten from event_shape). Unset (default): the TimeMLP `field`.
+  /// Set: the parameters live in the submodule "conv_field" and `field` stays empty.
+  TORCH_ARG(c10::optional<TimeConvFieldOptions>, conv_field) = c10::nullopt;
   /// Trace estimator in training mode: "hutchinson" (default) | "exact".
   TORCH_ARG(std::string, trace) = "hutchinson";
   /// Trace estimator in eval mode: "exact" (default) | "hutchinson".
@@ -94,6 +99,7 @@ class CNFImpl : public torch::nn::Cloneable<CNFImpl>, public LikelihoodModel {
 
   CNFOptions options;
   TimeMLP field{nullptr};
+  TimeConvField conv_field{nullptr};
 
  private:
   LogDensityOptions density_options(bool regularise) const;

@@ -16,7 +16,7 @@
 // solve gives NaN (last_stats() says why).
 //
 // Shapes: batch (n, *event_shape); the field sees flattened (n, d) states.
-// Parameters: "field" (TimeMLP).
+// Parameters: "field" (TimeMLP) or "conv_field" (TimeConvField, with options.conv_field).
 //
 // References: Lipman et al., "Flow matching for generative modeling", arXiv:2210.02747;
 // Liu, Gong & Liu, "Flow straight and fast: rectified flow", arXiv:2209.03003 (linear path,
@@ -36,6 +36,7 @@
 #include "physgen/models/cnf/log_density.h"
 #include "physgen/models/flow_matching/paths.h"
 #include "physgen/models/generative.h"
+#include "physgen/nn/time_conv.h"
 #include "physgen/nn/time_mlp.h"
 #include "physgen/ode/odeint.h"
 
@@ -49,6 +50,10 @@ struct FlowMatchingOptions {
   /// Field network; its dim is overwritten with prod(event_shape). Default hidden {64, 64},
   /// tanh, t concatenated.
   TORCH_ARG(TimeMLPOptions, field) = TimeMLPOptions(1);
+  /// Periodic convolutional field instead of the MLP (event shapes (H, W) only; its height
+  /// and width are overwritten from event_shape). Unset (default): the TimeMLP `field`.
+  /// Set: the parameters live in the submodule "conv_field" and `field` stays empty.
+  TORCH_ARG(c10::optional<TimeConvFieldOptions>, conv_field) = c10::nullopt;
   /// "linear" (default) | "vp".
   TORCH_ARG(std::string, path) = "linear";
   /// Linear path: sigma_min in [0, 1) (default 0: rectified flow).
@@ -57,6 +62,9 @@ struct FlowMatchingOptions {
   TORCH_ARG(double, beta_min) = 0.1;
   TORCH_ARG(double, beta_max) = 20.0;
   TORCH_ARG(double, time_epsilon) = 1e-3;
+  /// Data augmentation for distributions symmetric under x -> -x (e.g. phi^4 without a
+  /// field): loss() flips the sign of each data sample with probability 1/2. Default false.
+  TORCH_ARG(bool, z2_augment) = false;
   /// "independent" (default) | "ot" (exact minibatch OT pairing).
   TORCH_ARG(std::string, coupling) = "independent";
   /// Solver for sample, sample_and_log_prob, log_prob and reflow (default dopri5, 1e-5).
@@ -104,13 +112,16 @@ class FlowMatchingImpl : public torch::nn::Cloneable<FlowMatchingImpl>, public L
   std::vector<int64_t> event_shape() const override { return options.event_shape(); }
 
   /// v(t, x) on flattened states (n, d).
-  torch::Tensor velocity(double t, const torch::Tensor& x) { return field->forward(t, x); }
+  torch::Tensor velocity(double t, const torch::Tensor& x);
+  /// v(t, x) with one time per sample t (n).
+  torch::Tensor velocity(const torch::Tensor& t, const torch::Tensor& x);
   const ProbabilityPath& path() const { return *path_; }
   /// Counters and status of the latest solve.
   const OdeStats& last_stats() const { return last_stats_; }
 
   FlowMatchingOptions options;
   TimeMLP field{nullptr};
+  TimeConvField conv_field{nullptr};
 
  private:
   VelocityField velocity_field();

@@ -67,5 +67,15 @@ run $PG inpaint --model "$T/ddpm_phi4.pt" --in "$T/phi4.npy" --denoise 0.3 --add
     --out "$T/den.npy" --json $C
 has "$T/out" '"rmse"' "denoising reports the error against the truth"
 
+# ODE families: flow matching and a CNF, sampled with a chosen solver (NFE = 4 per RK4 step).
+run $PG train flow-matching --data "$T/toy.npy" --config "$T/short.toml" --out "$T/fm.pt" --json $C
+run $PG sample --model "$T/fm.pt" --n 64 --solver rk4 --steps 4 --out "$T/fm.npy" --json $C
+has "$T/out" '"nfe": 16' "flow matching with 4 RK4 steps costs 16 function evaluations"
+expect_error 2 "solver" $PG sample --model "$T/fm.pt" --n 8 --solver bogus --out "$T/x.npy" $C
+expect_error 2 "\-\-mcmc" $PG sample --model "$T/fm.pt" --n 8 --mcmc --out "$T/x.npy" $C
+run $PG train cnf --data "$T/toy.npy" --config "$T/short.toml" --out "$T/cnf.pt" $C
+run $PG sample --model "$T/cnf.pt" --n 64 --solver midpoint --steps 3 --out "$T/cnf.npy" --json $C
+has "$T/out" '"nfe": 6' "a CNF with 3 midpoint steps costs 6 function evaluations"
+
 if [ $fail = 0 ]; then echo "ALL PASSED"; else echo "SOME FAILED"; fi
 exit $fail

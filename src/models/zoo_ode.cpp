@@ -11,6 +11,7 @@
 
 #include "physgen/core/check.h"
 #include "physgen/models/cnf/ode_options_json.h"
+#include "physgen/core/registry.h"
 #include "zoo_families.h"
 
 namespace physgen::zoo {
@@ -21,6 +22,7 @@ namespace {
 /// the settings' steps / tolerances where given, else base's (same method) or the defaults.
 OdeOptions settings_solver(const SamplerSettings& s, const OdeOptions& base) {
   const std::string method = s.solver.empty() ? base.method() : s.solver;
+  check_choice("solver (--solver)", method, ode_methods().names());
   OdeOptions o = method == base.method() ? base : make_ode_options(method);
   const OdeMethodInfo& info = ode_methods().get(method);
   if (!info.adaptive && s.steps > 0) o.n_steps(s.steps).step_size(0.0);

@@ -222,7 +222,7 @@ void register_train(CLI::App& app) {
   for (const auto& family : model_families()) {
     auto f = std::make_shared<TrainFlags>();
     f->family = family;
-    auto* sub = train->add_subcommand(family, "train a '" + family + "' model by forward KL on data or reverse KL on a target action");
+    auto* sub = train->add_subcommand(family, model_family_summary(family));
     sub->add_option("--target", f->target, "target action for reverse KL: phi4");
     sub->add_option("--L", f->L, "lattice size of the target")->capture_default_str()->check(CLI::Range(2, 4096));
     sub->add_option("--m2", f->m2, "phi^4 bare mass squared")->capture_default_str();

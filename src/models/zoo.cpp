@@ -69,6 +69,8 @@ TrainerOptions default_train_options(const std::string& family, const std::vecto
   return TrainerOptions().steps(2500).batch_size(64);
 }
 
+std::string model_family_summary(const std::string& family) { return families().get(family).summary; }
+
 std::vector<std::string> model_families() { return families().names(); }
 
 Model load_model(const std::string& checkpoint, const torch::Device& device) {

@@ -2,6 +2,7 @@
 // Internal: the registry behind build_model / default_model_options (zoo.h).
 // Each area registers its families from src/models/zoo_<area>.cpp.
 #include <functional>
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -23,6 +24,8 @@ struct Family {
   /// Whether build reads ModelSpec::condition (conditional models); build_model
   /// rejects a condition for families that would silently ignore it.
   bool conditional = false;
+  /// One line for `physgen train --help`: what the family is and how it trains.
+  std::string summary;
 };
 
 using FamilyRegistry = Registry<Family>;

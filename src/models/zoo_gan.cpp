@@ -259,17 +259,21 @@ void register_gan_families(FamilyRegistry& r) {
     r.add(v, Family{[v](const ModelSpec& s) { return build_gan(v, s); },
                     [v](const std::vector<int64_t>& shape) { return gan_defaults(v, shape); },
                     [v](const std::vector<int64_t>& shape) { return gan_train_defaults(v, shape); },
-                    /*conditional=*/true});
+                    /*conditional=*/true,
+                    "'" + v + "' adversarial network: alternating generator / discriminator steps on --data"});
   }
   r.add("cyclegan", Family{build_cyclegan, cyclegan_defaults,
                            [](const std::vector<int64_t>&) {
                              return TrainerOptions().steps(3000).batch_size(64).lr(2e-4).schedule("constant");
-                           }});
+                           },
+                           false, "CycleGAN: unpaired translation between --data and --data-b"});
   r.add("vae", Family{build_vae, vae_defaults,
                       [](const std::vector<int64_t>&) {
                         return TrainerOptions().steps(3000).batch_size(128).lr(1e-3).schedule("cosine");
-                      }});
-  r.add("ebm", Family{build_ebm, ebm_defaults, ebm_train_defaults});
+                      },
+                      false, "variational autoencoder: ELBO on --data"});
+  r.add("ebm", Family{build_ebm, ebm_defaults, ebm_train_defaults, false,
+                      "energy-based model: maximum likelihood with persistent Langevin / MALA negatives on --data"});
 }
 
 }  // namespace physgen::zoo

@@ -179,8 +179,10 @@ TrainerOptions flow_matching_train_defaults(const std::vector<int64_t>& shape) {
 }  // namespace
 
 void register_ode_families(FamilyRegistry& r) {
-  r.add("cnf", Family{build_cnf, cnf_defaults, cnf_train_defaults});
-  r.add("flow-matching", Family{build_flow_matching, flow_matching_defaults, flow_matching_train_defaults});
+  r.add("cnf", Family{build_cnf, cnf_defaults, cnf_train_defaults, false,
+                      "continuous normalizing flow (FFJORD): maximum likelihood on --data"});
+  r.add("flow-matching", Family{build_flow_matching, flow_matching_defaults, flow_matching_train_defaults, false,
+                                "flow matching (linear / VP path, minibatch OT): regression on --data"});
 }
 
 }  // namespace physgen::zoo

@@ -221,7 +221,7 @@ void run_system(const std::string& system) {
   // ---- Table.
   double best_gan = 1e9, best_ebm = 1e9;
   std::string best_gan_name, best_ebm_name;
-  std::printf("\n| %s | variant | <|m|> | chi | U4 | max rel. dev. | beyond 10% (sigma) | steps | train s | sample s |\n", system.c_str());
+  std::printf("\n| %s | variant | <|m|> | chi | U4 | max rel. dev. | beyond 10%% (sigma) | steps | train s | sample s |\n", system.c_str());
   std::printf("|---|---|---|---|---|---|---|---|---|---|\n");
   for (auto& r : rows) {
     r.worst = std::max({std::fabs(r.abs_m / ref.abs_m - 1), std::fabs(r.chi / ref.chi - 1),

@@ -114,4 +114,7 @@ Model load_model(const std::string& checkpoint, const torch::Device& device);
 /// Families build_model knows.
 std::vector<std::string> model_families();
 
+/// One line on a family (what it is, how it trains) for help texts.
+std::string model_family_summary(const std::string& family);
+
 }  // namespace physgen

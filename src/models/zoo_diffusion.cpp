@@ -28,6 +28,7 @@
 #include "physgen/core/check.h"
 #include "physgen/core/registry.h"
 #include "physgen/models/diffusion/task.h"
+#include "diffusion/batch_checks.h"
 #include "zoo_families.h"
 
 namespace physgen::zoo {
@@ -120,12 +121,6 @@ torch::Tensor parameters_like(torch::nn::Module& m) {
   return m.parameters().front().detach();
 }
 
-std::vector<int64_t> batch_shape(int64_t n, const std::vector<int64_t>& event) {
-  std::vector<int64_t> shape{n};
-  shape.insert(shape.end(), event.begin(), event.end());
-  return shape;
-}
-
 // ---------------------------------------------------------------------------- ddpm
 
 Model build_ddpm(const ModelSpec& spec) {
@@ -148,7 +143,7 @@ Model build_ddpm(const ModelSpec& spec) {
     auto cond = sampling_condition(c, s, n, "ddpm");
     const double w = guidance_weight(s, ddpm->options.guidance());
     const int64_t T = ddpm->schedule().steps();
-    auto x_T = torch::randn(batch_shape(n, ddpm->options.event_shape()),
+    auto x_T = torch::randn(detail::batch_shape(n, ddpm->options.event_shape()),
                             parameters_like(*ddpm).options());
     int64_t calls = 0;
     EpsilonFunction base = ddpm->epsilon_function(cond, w);
@@ -212,7 +207,7 @@ Model build_score_sde(const ModelSpec& spec) {
     check_choice("--sampler", sampler, score_sde_sampler_names());
     auto cond = sampling_condition(sde->options.condition(), s, n, "score-sde");
     const double w = guidance_weight(s, sde->options.guidance());
-    auto x_1 = sde->sde().prior_std() * torch::randn(batch_shape(n, sde->options.event_shape()),
+    auto x_1 = sde->sde().prior_std() * torch::randn(detail::batch_shape(n, sde->options.event_shape()),
                                                      parameters_like(*sde).options());
     int64_t calls = 0;
     ScoreFunction base = sde->score_function(cond, w);

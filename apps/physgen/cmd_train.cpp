@@ -153,8 +153,12 @@ void run_train(TrainFlags& f) {
   if (!f.config.empty()) {
     const nlohmann::json user = parse_toml_file(f.config);
     check_known_keys(user, {"model", "train"}, f.config);
-    // Deep merge: a [model.network.unet] table changes only the keys it names.
-    if (user.contains("model")) config["model"].update(user["model"], /*merge_objects=*/true);
+    // Deep merge: a [model.network.unet] table changes only the keys it names. The [train]
+    // defaults follow the merged model (e.g. an exponential-family EBM trains at a higher lr).
+    if (user.contains("model")) {
+      config["model"].update(user["model"], /*merge_objects=*/true);
+      config["train"] = default_train_options(f.family, sys.event_shape, config["model"]).to_json();
+    }
     if (user.contains("train")) config["train"].update(user["train"], /*merge_objects=*/true);
   }
   TrainerOptions topts = TrainerOptions::from_json(config["train"]);

@@ -63,9 +63,10 @@ nlohmann::json default_model_options(const std::string& family, const std::vecto
   return families().get(family).defaults(event_shape);
 }
 
-TrainerOptions default_train_options(const std::string& family, const std::vector<int64_t>& event_shape) {
+TrainerOptions default_train_options(const std::string& family, const std::vector<int64_t>& event_shape,
+                                     const nlohmann::json& model) {
   const zoo::Family& f = families().get(family);
-  if (f.train_defaults) return f.train_defaults(event_shape);
+  if (f.train_defaults) return f.train_defaults(event_shape, model.is_null() ? f.defaults(event_shape) : model);
   return TrainerOptions().steps(2500).batch_size(64);
 }
 

@@ -343,13 +343,13 @@ TrainerOptions pfgm_train_defaults(const std::vector<int64_t>&) {
 }  // namespace
 
 void register_diffusion_families(FamilyRegistry& r) {
-  r.add("ddpm", Family{build_ddpm, ddpm_defaults, denoiser_train_defaults, /*conditional=*/true,
+  r.add("ddpm", Family{build_ddpm, ddpm_defaults, by_shape(denoiser_train_defaults), /*conditional=*/true,
                        "denoising diffusion (DDPM / DDIM sampling): noise prediction on --data"});
-  r.add("score-sde", Family{build_score_sde, score_sde_defaults, denoiser_train_defaults, /*conditional=*/true,
+  r.add("score-sde", Family{build_score_sde, score_sde_defaults, by_shape(denoiser_train_defaults), /*conditional=*/true,
                             "score SDE (VP / VE): denoising score matching on --data"});
-  r.add("pfgm", Family{build_pfgm, pfgm_defaults, pfgm_train_defaults, /*conditional=*/false,
+  r.add("pfgm", Family{build_pfgm, pfgm_defaults, by_shape(pfgm_train_defaults), /*conditional=*/false,
                        "Poisson flow model: empirical-field regression on --data"});
-  r.add("pfgmpp", Family{build_pfgmpp, pfgmpp_defaults, denoiser_train_defaults, /*conditional=*/true,
+  r.add("pfgmpp", Family{build_pfgmpp, pfgmpp_defaults, by_shape(denoiser_train_defaults), /*conditional=*/true,
                          "PFGM++ (D extra dimensions): denoising on --data"});
 }
 

@@ -12,15 +12,25 @@
 
 namespace physgen::zoo {
 
+struct Family;
+
+/// Train defaults that depend on the event shape only.
+inline std::function<TrainerOptions(const std::vector<int64_t>&, const nlohmann::json&)> by_shape(
+    std::function<TrainerOptions(const std::vector<int64_t>&)> f) {
+  return [f = std::move(f)](const std::vector<int64_t>& shape, const nlohmann::json&) { return f(shape); };
+}
+
 struct Family {
   /// Builds a fresh model from spec (spec.model holds the family's options, with
   /// "event_shape" set by the caller).
   std::function<Model(const ModelSpec&)> build;
   /// Default options for an event shape (what `train FAMILY --print-config` shows).
   std::function<nlohmann::json(const std::vector<int64_t>&)> defaults;
-  /// Default Trainer options for an event shape; empty: 2500 steps, batch 64, the
-  /// Trainer's other defaults.
-  std::function<TrainerOptions(const std::vector<int64_t>&)> train_defaults;
+  /// Default Trainer options for an event shape and the model options that will be built
+  /// (the family's defaults merged with the user's [model] table: an exponential-family
+  /// energy wants a different learning rate than a network); empty: 2500 steps, batch 64,
+  /// the Trainer's other defaults.
+  std::function<TrainerOptions(const std::vector<int64_t>&, const nlohmann::json&)> train_defaults;
   /// Whether build reads ModelSpec::condition (conditional models); build_model
   /// rejects a condition for families that would silently ignore it.
   bool conditional = false;

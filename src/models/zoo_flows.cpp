@@ -46,7 +46,7 @@ TrainerOptions flow_train_defaults(const std::vector<int64_t>& shape) {
 }  // namespace
 
 void register_flow_families(FamilyRegistry& r) {
-  r.add("flow", Family{build_flow, flow_defaults, flow_train_defaults, false,
+  r.add("flow", Family{build_flow, flow_defaults, by_shape(flow_train_defaults), false,
                        "normalizing flow (RealNVP / MAF / spline): forward KL on --data or reverse KL on --target"});
 }
 

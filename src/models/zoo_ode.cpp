@@ -179,9 +179,9 @@ TrainerOptions flow_matching_train_defaults(const std::vector<int64_t>& shape) {
 }  // namespace
 
 void register_ode_families(FamilyRegistry& r) {
-  r.add("cnf", Family{build_cnf, cnf_defaults, cnf_train_defaults, false,
+  r.add("cnf", Family{build_cnf, cnf_defaults, by_shape(cnf_train_defaults), false,
                       "continuous normalizing flow (FFJORD): maximum likelihood on --data"});
-  r.add("flow-matching", Family{build_flow_matching, flow_matching_defaults, flow_matching_train_defaults, false,
+  r.add("flow-matching", Family{build_flow_matching, flow_matching_defaults, by_shape(flow_matching_train_defaults), false,
                                 "flow matching (linear / VP path, minibatch OT): regression on --data"});
 }
 

@@ -37,6 +37,7 @@
 
 #include <torch/torch.h>
 
+#include "physgen/core/check.h"
 #include "physgen/core/rng.h"
 #include "physgen/core/runtime.h"
 #include "physgen/lattice/ising.h"
@@ -102,6 +103,8 @@ std::pair<ModelSpec, TrainerOptions> variant_config(const std::string& variant_s
   }
   const std::string variant = parts.at(0);
   const std::string family = variant.rfind("ebm", 0) == 0 ? "ebm" : variant;
+  check_arg(family != "ebm" || variant == "ebm" || variant == "ebm-phi4" || variant == "ebm-ising", "variant",
+            variant, "ebm, ebm-phi4 or ebm-ising");
   const std::vector<int64_t> shape{L, L};
   ModelSpec spec;
   spec.family = family;
@@ -109,23 +112,34 @@ std::pair<ModelSpec, TrainerOptions> variant_config(const std::string& variant_s
   spec.system = system;
   spec.system_params = params;
   spec.objective = "native";
-  TrainerOptions topts = default_train_options(family, shape);
   if (family != "ebm" && system == "ising") spec.model["output_activation"] = "tanh";
   if (variant == "ebm-phi4") spec.model["network"] = "phi4";
-  if (family == "ebm") {
-    // MALA negatives are unbiased at any step size: the learnt energy is then the data's.
-    spec.model["sampler"] = {{"method", "mala"}, {"step_size", system == "phi4" ? 0.01 : 0.02}, {"n_steps", 20}};
+  if (variant == "ebm-ising") {
+    // The Ising exponential family: heat-bath negatives on +-1 spins, 5 sweeps per step;
+    // samples from 2000 sweeps of fresh hot chains (tau_int of |m| at T_c, L = 16 is ~10^2).
+    spec.model["network"] = "ising";
+    spec.model["sampler"] = {{"method", "heatbath"}, {"n_steps", 5}};
+    spec.model["init"] = "spins";
+    spec.model["sample_steps"] = 2000;
+  } else if (family == "ebm" && system == "ising") {
+    spec.model["sampler"]["step_size"] = 0.02;
   }
+  std::vector<std::pair<std::string, nlohmann::json>> trainer_keys;
   for (size_t i = 1; i < parts.size(); ++i) {
     const auto eq = parts[i].find('=');
     const std::string key = parts[i].substr(0, eq), text = parts[i].substr(eq + 1);
     nlohmann::json value = nlohmann::json::accept(text) ? nlohmann::json::parse(text) : nlohmann::json(text);
+    if (key == "lr" || key == "steps" || key == "schedule" || key == "batch_size") trainer_keys.emplace_back(key, value);
+    else if (key.rfind("sampler.", 0) == 0) spec.model["sampler"][key.substr(8)] = value;
+    else spec.model[key] = value;
+  }
+  // Trainer defaults follow the final model options (as in `physgen train`).
+  TrainerOptions topts = default_train_options(family, shape, spec.model);
+  for (const auto& [key, value] : trainer_keys) {
     if (key == "lr") topts.lr(value.get<double>());
     else if (key == "steps") topts.steps(value.get<int64_t>());
     else if (key == "schedule") topts.schedule(value.get<std::string>());
-    else if (key == "batch_size") topts.batch_size(value.get<int64_t>());
-    else if (key.rfind("sampler.", 0) == 0) spec.model["sampler"][key.substr(8)] = value;
-    else spec.model[key] = value;
+    else topts.batch_size(value.get<int64_t>());
   }
   return {spec, topts};
 }
@@ -172,7 +186,7 @@ void run_system(const std::string& system) {
   std::vector<Row> rows{ref};
 
   const std::vector<std::string> variants =
-      env_list("PHYSGEN_GQ_VARIANTS", system == "phi4" ? "gan;wgan;wgan-gp;ebm;ebm-phi4" : "gan;wgan;wgan-gp;ebm");
+      env_list("PHYSGEN_GQ_VARIANTS", system == "phi4" ? "gan;wgan;wgan-gp;ebm;ebm-phi4" : "gan;wgan;wgan-gp;ebm;ebm-ising");
   for (const auto& variant : variants) {
     seed_all(seed + 17);
     auto [spec, topts] = variant_config(variant, system, params, L);
@@ -208,7 +222,7 @@ void run_system(const std::string& system) {
     nlohmann::json cfg = spec.model;
     cfg.erase("event_shape");
     row.config = cfg.dump() + " lr " + std::to_string(topts.lr()) + " batch " + std::to_string(topts.batch_size());
-    if (ebm && spec.model["network"] == "phi4") {
+    if (ebm && (spec.model["network"] == "phi4" || spec.model["network"] == "ising")) {
       for (const auto& item : model.module->named_parameters())
         row.config += " fitted " + item.key() + "=" + std::to_string(item.value().item<double>());
     }

@@ -170,3 +170,28 @@ TEST(EnergyModel, PersistentChainsAreABufferAndMove) {
   EXPECT_THROW(LangevinOptions().method("mala").noise_scale(0.5).validate(), InvalidArgument);
   EXPECT_THROW(EnergyModel(EnergyModelOptions({5}).network("conv")), InvalidArgument);
 }
+
+TEST(EnergyModel, IsingFamilyNeedsSpinsAndHeatBath) {
+  auto ising = [] {
+    return EnergyModelOptions({4, 4}).network("ising").init("spins").sampler(LangevinOptions().method("heatbath"));
+  };
+  EXPECT_NO_THROW(EnergyModel{ising()});
+  EXPECT_THROW(EnergyModel{ising().sampler(LangevinOptions().method("mala"))}, InvalidArgument);
+  EXPECT_THROW(EnergyModel{ising().init("normal")}, InvalidArgument);
+  EXPECT_THROW(EnergyModel{ising().event_shape({5, 5})}, InvalidArgument);
+  EXPECT_THROW(EnergyModel{ising().objective("dsm")}, InvalidArgument);
+  EXPECT_THROW(EnergyModel{EnergyModelOptions({4, 4}).network("conv").sampler(LangevinOptions().method("heatbath"))},
+               InvalidArgument);
+  // langevin() refuses the spin sampler.
+  EXPECT_THROW(langevin([](const torch::Tensor& x) { return x.pow(2).sum(1); }, torch::zeros({2, 2}),
+                        LangevinOptions().method("heatbath")),
+               InvalidArgument);
+  // U = -beta sum_<ij> s_i s_j: all up on 4 x 4 has 32 bonds.
+  EnergyModel m(ising().init_beta(0.25));
+  EXPECT_NEAR(m->energy(torch::ones({1, 4, 4})).item<double>(), -0.25 * 32, 1e-6);
+  // Negatives stay +-1 and the options round-trip.
+  auto neg = m->negatives(8);
+  EXPECT_TRUE(neg.abs().eq(1).all().item<bool>());
+  auto j = m->options.to_json();
+  EXPECT_EQ(EnergyModelOptions::from_json(j).to_json(), j);
+}

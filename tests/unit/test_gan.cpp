@@ -239,6 +239,42 @@ TEST(GanOptions, JsonRoundTripAndValidation) {
   EXPECT_EQ(gan->sample(3).sizes(), torch::IntArrayRef({3, 8, 8}));
 }
 
+TEST(GanOptions, MinibatchStdFeaturesSeeTheGroup) {
+  for (const char* network : {"mlp", "dcgan"}) {
+    SCOPED_TRACE(network);
+    seed_all(31);
+    Gan gan(GanOptions({4, 4}).network(network).channels(4).scales(1).minibatch_std(2));
+    EXPECT_EQ(GanOptions::from_json(gan->options.to_json()).minibatch_std(), 2);
+    auto x = torch::randn({4, 4, 4});
+    auto d = gan->discriminate(x);
+    // Sample 0's score depends on its group partner (sample 1), not on the other group.
+    auto y = x.clone();
+    y[1] = torch::randn({4, 4});
+    EXPECT_GT((gan->discriminate(y)[0] - d[0]).abs().item<double>(), 1e-6);
+    auto w = x.clone();
+    w[3] = torch::randn({4, 4});
+    EXPECT_NEAR(gan->discriminate(w)[0].item<double>(), d[0].item<double>(), 1e-6);
+    // A batch not divisible by the group size is scored as one group.
+    EXPECT_EQ(gan->discriminate(torch::randn({3, 4, 4})).sizes(), torch::IntArrayRef({3}));
+  }
+  EXPECT_THROW(GanOptions({2}).minibatch_std(1).validate(), InvalidArgument);
+}
+
+TEST(GanOptions, Z2SymmetricGeneratorIsOddInTheFirstLatent) {
+  for (const char* network : {"mlp", "dcgan"}) {
+    SCOPED_TRACE(network);
+    seed_all(32);
+    Gan gan(GanOptions({4, 4}).network(network).channels(4).scales(1).latent_dim(3).z2_symmetric(true));
+    gan->eval();
+    EXPECT_TRUE(GanOptions::from_json(gan->options.to_json()).z2_symmetric());
+    auto z = torch::randn({5, 3});
+    auto flipped = z.clone();
+    flipped.select(1, 0).neg_();
+    // G(-z_0, z_1, ...) = -G(z_0, z_1, ...): every sample has its mirror image at equal density.
+    EXPECT_TRUE(torch::allclose(gan->generate(flipped), -gan->generate(z), 1e-6, 1e-6));
+  }
+}
+
 TEST(CycleGan, StartsAtTheIdentityAndPacksUnpairedData) {
   seed_all(8);
   CycleGan cg(CycleGanOptions({2}).hidden({16}));

@@ -125,6 +125,35 @@ TEST(ZooGan, EbmRoundTripLatticeConv) {
   check_round_trip({"ebm", {4, 4}, {{"channels", 4}, {"buffer_size", 64}, {"sample_steps", 5}}, nullptr});
 }
 
+TEST(ZooGan, EbmRoundTripIsingFamily) {
+  check_round_trip({"ebm",
+                    {4, 4},
+                    {{"network", "ising"}, {"init", "spins"}, {"sampler", {{"method", "heatbath"}, {"n_steps", 2}}},
+                     {"buffer_size", 64}, {"sample_steps", 5}},
+                    nullptr});
+}
+
+TEST(ZooGan, EbmTrainDefaultsFollowTheEnergy) {
+  // Lattices: persistent contrastive divergence (batch-sized buffer, no restarts, MALA).
+  const auto d = default_model_options("ebm", {8, 8});
+  EXPECT_EQ(d["buffer_size"], 256);
+  EXPECT_EQ(d["reinit_prob"], 0.0);
+  EXPECT_EQ(d["sampler"]["method"], "mala");
+  EXPECT_EQ(default_train_options("ebm", {8, 8}).batch_size(), 256);
+  // A conv energy trains at 3e-3 (an MLP on vectors at 1e-3); the exponential families move
+  // O(1..10) couplings at 0.02.
+  EXPECT_EQ(default_train_options("ebm", {8, 8}).lr(), 3e-3);
+  EXPECT_EQ(default_train_options("ebm", {2}).lr(), 1e-3);
+  nlohmann::json phi4 = d;
+  phi4["network"] = "phi4";
+  EXPECT_EQ(default_train_options("ebm", {8, 8}, phi4).lr(), 0.02);
+  nlohmann::json ising = d;
+  ising["network"] = "ising";
+  EXPECT_EQ(default_train_options("ebm", {8, 8}, ising).lr(), 0.02);
+  // Families whose defaults depend on the shape only ignore the model options.
+  EXPECT_EQ(default_train_options("gan", {8, 8}, phi4).lr(), default_train_options("gan", {8, 8}).lr());
+}
+
 TEST(ZooGan, DefaultsPickNetworksByShapeAndRoundTrip) {
   EXPECT_EQ(default_model_options("gan", {8, 8})["network"], "dcgan");
   EXPECT_EQ(default_model_options("wgan-gp", {2})["network"], "mlp");

@@ -103,9 +103,11 @@ Model build_model(const ModelSpec& spec);
 /// Default options of a family for an event shape (what --print-config shows).
 nlohmann::json default_model_options(const std::string& family, const std::vector<int64_t>& event_shape);
 
-/// Default Trainer options of a family for an event shape (the [train] table of
-/// --print-config): the family's own where it has them, else 2500 steps of batch 64.
-TrainerOptions default_train_options(const std::string& family, const std::vector<int64_t>& event_shape);
+/// Default Trainer options of a family for an event shape and the model options to be built
+/// (null: the family's defaults) (the [train] table of --print-config): the family's own where
+/// it has them, else 2500 steps of batch 64.
+TrainerOptions default_train_options(const std::string& family, const std::vector<int64_t>& event_shape,
+                                     const nlohmann::json& model = nullptr);
 
 /// Rebuilds the model stored in a Trainer checkpoint and loads its parameters
 /// (not the optimiser or RNG state), on `device`.

@@ -9,7 +9,7 @@
 
 namespace physgen {
 
-std::vector<std::string> denoiser_net_types() { return {"auto", "mlp", "unet"}; }
+std::vector<std::string> denoiser_net_types() { return {"auto", "mlp", "unet", "conv"}; }
 
 DenoiserNetOptions::DenoiserNetOptions()
     : mlp_(TimeMLPOptions(1)
@@ -36,12 +36,14 @@ nlohmann::json DenoiserNetOptions::to_json() const {
             {"time_embedding_dim", unet().time_embedding_dim()},
             {"min_frequency", unet().min_frequency()},
             {"max_frequency", unet().max_frequency()},
-            {"groups", unet().groups()}}}};
+            {"groups", unet().groups()}}},
+          {"conv",
+           {{"hidden", conv().hidden()}, {"kernel_size", conv().kernel_size()}, {"activation", conv().activation()}}}};
 }
 
 DenoiserNetOptions DenoiserNetOptions::from_json(const nlohmann::json& j) {
   DenoiserNetOptions o;
-  check_known_keys(j, {"type", "mlp", "unet"}, "network options");
+  check_known_keys(j, {"type", "mlp", "unet", "conv"}, "network options");
   if (j.is_null()) return o;
   if (j.contains("type")) o.type(j.at("type").get<std::string>());
   if (j.contains("mlp")) {
@@ -76,6 +78,13 @@ DenoiserNetOptions DenoiserNetOptions::from_json(const nlohmann::json& j) {
     if (u.contains("max_frequency")) o.unet().max_frequency(u.at("max_frequency").get<double>());
     if (u.contains("groups")) o.unet().groups(u.at("groups").get<int64_t>());
   }
+  if (j.contains("conv")) {
+    const auto& c = j.at("conv");
+    check_known_keys(c, {"hidden", "kernel_size", "activation"}, "[network.conv]");
+    if (c.contains("hidden")) o.conv().hidden(c.at("hidden").get<std::vector<int64_t>>());
+    if (c.contains("kernel_size")) o.conv().kernel_size(c.at("kernel_size").get<int64_t>());
+    if (c.contains("activation")) o.conv().activation(c.at("activation").get<std::string>());
+  }
   return o;
 }
 
@@ -94,6 +103,12 @@ DenoiserNetImpl::DenoiserNetImpl(std::vector<int64_t> shape, int64_t cdim,
               event_shape.size(), "2 (H, W) or 3 (C, H, W) for a U-Net");
     options.unet().channels(event_shape.size() == 3 ? event_shape[0] : 1);
     options.unet().condition_dim(condition_dim);
+  } else if (type_ == "conv") {
+    check_arg(event_shape.size() == 2, "event_shape", detail::to_display(torch::IntArrayRef(event_shape)),
+              "(H, W) for network.type 'conv'");
+    check_arg(condition_dim == 0, "condition", condition_dim,
+              "no condition for network.type 'conv' (use 'unet' or 'mlp' for conditional models)");
+    options.conv().height(event_shape[0]).width(event_shape[1]);
   } else {
     options.mlp().dim(dim_);
     options.mlp().condition_dim(condition_dim);
@@ -104,6 +119,8 @@ DenoiserNetImpl::DenoiserNetImpl(std::vector<int64_t> shape, int64_t cdim,
 void DenoiserNetImpl::reset() {
   if (type_ == "unet") {
     unet = register_module("net", UNet(options.unet()));
+  } else if (type_ == "conv") {
+    conv = register_module("net", TimeConvField(options.conv()));
   } else {
     mlp = register_module("net", TimeMLP(options.mlp()));
   }
@@ -116,6 +133,7 @@ torch::Tensor DenoiserNetImpl::forward(const torch::Tensor& t, const torch::Tens
     auto h = event_shape.size() == 2 ? x.unsqueeze(1) : x;
     return unet->forward(t, h, c).reshape(x.sizes());
   }
+  if (type_ == "conv") return conv->forward(t, x.reshape({n, dim_})).reshape(x.sizes());
   return mlp->forward(t, x.reshape({n, dim_}), c).reshape(x.sizes());
 }
 

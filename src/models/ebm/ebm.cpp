@@ -55,12 +55,47 @@ torch::Tensor Phi4FamilyEnergyImpl::forward(const torch::Tensor& x) {
   return kinetic + m2.to(x.scalar_type()) * x2.sum({1, 2}) + lambda.to(x.scalar_type()) * x2.pow(2).sum({1, 2});
 }
 
+IsingFamilyEnergyImpl::IsingFamilyEnergyImpl(double beta_) : beta_init(beta_) { reset(); }
+
+void IsingFamilyEnergyImpl::reset() { beta = register_parameter("beta", torch::full({}, beta_init)); }
+
+namespace {
+/// Sum of the four periodic neighbours of every site: (n, L, L) -> (n, L, L).
+torch::Tensor neighbour_sum(const torch::Tensor& s) {
+  return torch::roll(s, {1}, {1}) + torch::roll(s, {-1}, {1}) + torch::roll(s, {1}, {2}) + torch::roll(s, {-1}, {2});
+}
+}  // namespace
+
+torch::Tensor IsingFamilyEnergyImpl::forward(const torch::Tensor& s) {
+  auto bonds = (s * torch::roll(s, {1}, {1})).sum({1, 2}) + (s * torch::roll(s, {1}, {2})).sum({1, 2});
+  return -beta.to(s.scalar_type()) * bonds;
+}
+
+torch::Tensor IsingFamilyEnergyImpl::heatbath(const torch::Tensor& s0, int64_t sweeps) {
+  torch::NoGradGuard no_grad;
+  const int64_t L = s0.size(1);
+  check_arg(s0.dim() == 3 && s0.size(2) == L && L % 2 == 0, "spins", detail::to_display(s0.sizes()),
+            "(n, L, L) with L even (the checkerboard sublattices of a periodic lattice)");
+  auto idx = torch::arange(L, s0.options().dtype(torch::kLong));
+  auto parity = (idx.view({L, 1}) + idx.view({1, L})).remainder(2);
+  const double b = beta.item<double>();
+  auto s = s0.detach().clone();
+  for (int64_t t = 0; t < sweeps; ++t) {
+    for (int64_t p = 0; p < 2; ++p) {
+      auto up = torch::rand_like(s) < torch::sigmoid(2 * b * neighbour_sum(s));
+      auto fresh = torch::where(up, torch::ones_like(s), -torch::ones_like(s));
+      s = torch::where(parity == p, fresh, s);
+    }
+  }
+  return s;
+}
+
 // ------------------------------------------------------------------------ options
 
 void EnergyModelOptions::validate() const {
   check_arg(!event_shape_.empty(), "event_shape", "[]", "a non-empty shape");
   for (int64_t s : event_shape_) check_arg(s >= 1, "event_shape", s, "entries >= 1");
-  check_choice("network", network_, {"mlp", "conv", "phi4"});
+  check_choice("network", network_, {"mlp", "conv", "phi4", "ising"});
   if (network_ != "mlp")
     check_arg(event_shape_.size() == 2, "event_shape", detail::to_display(torch::IntArrayRef(event_shape_)),
               "{L, L} for network '" + network_ + "'");
@@ -70,7 +105,15 @@ void EnergyModelOptions::validate() const {
   sampler_.validate();
   check_arg(buffer_size_ >= 1, "buffer_size", buffer_size_, "an integer >= 1");
   check_arg(reinit_prob_ >= 0 && reinit_prob_ <= 1, "reinit_prob", reinit_prob_, "a probability in [0, 1]");
-  check_choice("init", init_, {"normal", "uniform"});
+  check_choice("init", init_, {"normal", "uniform", "spins"});
+  const bool spins = network_ == "ising";
+  check_arg(spins == (sampler_.method() == "heatbath"), "sampler.method", sampler_.method(),
+            spins ? "'heatbath' for network 'ising' (+-1 spins)" : "'ula' or 'mala' for network '" + network_ + "'");
+  check_arg(spins == (init_ == "spins"), "init", init_,
+            spins ? "'spins' for network 'ising'" : "'normal' or 'uniform' for network '" + network_ + "'");
+  check_arg(!spins || objective_ == "ml", "objective", objective_, "'ml' for network 'ising' (dsm needs a continuous x)");
+  check_arg(!spins || event_shape_.back() % 2 == 0, "event_shape",
+            detail::to_display(torch::IntArrayRef(event_shape_)), "{L, L} with L even for network 'ising'");
   check_arg(init_scale_ > 0, "init_scale", init_scale_, "a number > 0");
   check_arg(sample_steps_ >= 0, "sample_steps", sample_steps_, "an integer >= 0");
   check_arg(dsm_sigma_ > 0, "dsm_sigma", dsm_sigma_, "a number > 0");
@@ -86,6 +129,7 @@ nlohmann::json EnergyModelOptions::to_json() const {
   PHYSGEN_JSON_PUT(j, depth);
   PHYSGEN_JSON_PUT(j, init_m2);
   PHYSGEN_JSON_PUT(j, init_lambda);
+  PHYSGEN_JSON_PUT(j, init_beta);
   PHYSGEN_JSON_PUT(j, confinement);
   PHYSGEN_JSON_PUT(j, objective);
   PHYSGEN_JSON_PUT(j, alpha);
@@ -105,7 +149,7 @@ nlohmann::json EnergyModelOptions::to_json() const {
 
 EnergyModelOptions EnergyModelOptions::from_json(const nlohmann::json& j) {
   check_known_keys(j, {"event_shape", "network", "hidden", "activation", "channels", "depth", "init_m2",
-                       "init_lambda", "confinement", "objective", "alpha", "sampler", "buffer_size", "reinit_prob",
+                       "init_lambda", "init_beta", "confinement", "objective", "alpha", "sampler", "buffer_size", "reinit_prob",
                        "init", "init_scale", "sample_steps", "dsm_sigma"},
                    "[model]");
   check_arg(j.contains("event_shape"), "event_shape", "(missing)", "a shape such as [8, 8]");
@@ -117,6 +161,7 @@ EnergyModelOptions EnergyModelOptions::from_json(const nlohmann::json& j) {
   PHYSGEN_JSON_GET(j, o, depth);
   PHYSGEN_JSON_GET(j, o, init_m2);
   PHYSGEN_JSON_GET(j, o, init_lambda);
+  PHYSGEN_JSON_GET(j, o, init_beta);
   PHYSGEN_JSON_GET(j, o, confinement);
   PHYSGEN_JSON_GET(j, o, objective);
   PHYSGEN_JSON_GET(j, o, alpha);
@@ -157,9 +202,12 @@ void EnergyModelImpl::reset() {
   } else if (options.network() == "conv") {
     conv_ = LatticeEnergy(options.channels(), options.depth(), options.activation());
     network = register_module("energy", conv_.ptr());
-  } else {
+  } else if (options.network() == "phi4") {
     phi4_ = Phi4FamilyEnergy(options.init_m2(), options.init_lambda());
     network = register_module("energy", phi4_.ptr());
+  } else {
+    ising_ = IsingFamilyEnergy(options.init_beta());
+    network = register_module("energy", ising_.ptr());
   }
   replay_ = std::make_shared<ReplayBuffer>(options.buffer_size(), options.event_shape(), options.reinit_prob(),
                                            options.init(), options.init_scale());
@@ -172,8 +220,10 @@ torch::Tensor EnergyModelImpl::energy(const torch::Tensor& x) {
     u = mlp_->forward(x.reshape({x.size(0), dim_})).squeeze(1);
   else if (options.network() == "conv")
     u = conv_->forward(x);
-  else
+  else if (options.network() == "phi4")
     u = phi4_->forward(x);
+  else
+    u = ising_->forward(x);
   if (options.confinement() > 0) u = u + options.confinement() * x.pow(2).flatten(1).sum(1);
   return u;
 }
@@ -186,6 +236,12 @@ torch::Tensor EnergyModelImpl::score(const torch::Tensor& x) { return -energy_gr
 
 torch::Tensor EnergyModelImpl::negatives(int64_t n, double* acceptance) {
   auto [x0, idx] = replay_->draw(n);
+  if (options.network() == "ising") {
+    auto s = ising_->heatbath(x0, options.sampler().n_steps());
+    replay_->update(idx, s);
+    if (acceptance) *acceptance = 1.0;  // heat-bath draws are always accepted
+    return s;
+  }
   auto r = langevin(energy_fn(), x0, options.sampler());
   replay_->update(idx, r.x);
   if (acceptance) *acceptance = r.acceptance;
@@ -217,6 +273,7 @@ torch::Tensor EnergyModelImpl::loss(const torch::Tensor& batch, Diagnostics& dia
 
 torch::Tensor EnergyModelImpl::sample(int64_t n) {
   check_arg(n >= 1, "n", n, "an integer >= 1");
+  if (options.network() == "ising") return ising_->heatbath(replay_->initial(n), options.sample_steps());
   auto opts = options.sampler();
   opts.n_steps(options.sample_steps());
   return langevin(energy_fn(), replay_->initial(n), opts).x;

@@ -12,7 +12,7 @@ namespace physgen {
 void LangevinOptions::validate() const {
   check_arg(step_size_ > 0 && std::isfinite(step_size_), "step_size", step_size_, "a finite number > 0");
   check_arg(n_steps_ >= 0, "n_steps", n_steps_, "an integer >= 0");
-  check_choice("method", method_, {"ula", "mala"});
+  check_choice("method", method_, {"ula", "mala", "heatbath"});
   check_arg(noise_scale_ > 0 && noise_scale_ <= 1, "noise_scale", noise_scale_, "a number in (0, 1]");
   check_arg(method_ == "ula" || noise_scale_ == 1.0, "noise_scale", noise_scale_, "1 for method 'mala'");
   check_arg(grad_clamp_ >= 0, "grad_clamp", grad_clamp_, "a number >= 0 (0 = off)");
@@ -41,6 +41,8 @@ torch::Tensor energy_gradient(const EnergyFn& energy, const torch::Tensor& x) {
 
 LangevinResult langevin(const EnergyFn& energy, const torch::Tensor& x0, const LangevinOptions& opts) {
   opts.validate();
+  check_arg(opts.method() != "heatbath", "method", opts.method(),
+            "'ula' or 'mala' (heat-bath sweeps are EnergyModel's sampler of +-1 spins, network 'ising')");
   check_arg(x0.dim() >= 1 && x0.is_floating_point(), "x0", detail::to_display(x0.sizes()),
             "a floating (n, ...) batch of states");
   const double eps = opts.step_size();
@@ -87,7 +89,7 @@ ReplayBuffer::ReplayBuffer(int64_t capacity, std::vector<int64_t> event_shape, d
       init_scale_(init_scale) {
   check_arg(capacity >= 1, "capacity", capacity, "an integer >= 1");
   check_arg(reinit_prob >= 0 && reinit_prob <= 1, "reinit_prob", reinit_prob, "a probability in [0, 1]");
-  check_choice("init", init_, {"normal", "uniform"});
+  check_choice("init", init_, {"normal", "uniform", "spins"});
   check_arg(init_scale > 0, "init_scale", init_scale, "a number > 0");
   std::vector<int64_t> shape{capacity};
   shape.insert(shape.end(), event_shape_.begin(), event_shape_.end());
@@ -100,6 +102,7 @@ torch::Tensor ReplayBuffer::initial(int64_t n) const {
   shape.insert(shape.end(), event_shape_.begin(), event_shape_.end());
   auto opts = states_.defined() ? states_.options() : torch::TensorOptions(torch::kFloat32);
   if (init_ == "uniform") return init_scale_ * (2 * torch::rand(shape, opts) - 1);
+  if (init_ == "spins") return 2 * torch::randint(0, 2, shape, opts) - 1;
   return init_scale_ * torch::randn(shape, opts);
 }
 

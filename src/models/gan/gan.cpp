@@ -50,6 +50,8 @@ void GanOptions::validate() const {
   check_arg(generator_ema_ >= 0 && generator_ema_ < 1, "generator_ema", generator_ema_, "a number in [0, 1)");
   check_arg(adam_beta1_ >= 0 && adam_beta1_ < 1, "adam_beta1", adam_beta1_, "a number in [0, 1)");
   check_arg(adam_beta2_ >= 0 && adam_beta2_ < 1, "adam_beta2", adam_beta2_, "a number in [0, 1)");
+  check_arg(minibatch_std_ == 0 || minibatch_std_ >= 2, "minibatch_std", minibatch_std_,
+            "0 (off) or a group size >= 2");
 }
 
 nlohmann::json GanOptions::to_json() const {
@@ -76,6 +78,8 @@ nlohmann::json GanOptions::to_json() const {
   PHYSGEN_JSON_PUT(j, generator_ema);
   PHYSGEN_JSON_PUT(j, adam_beta1);
   PHYSGEN_JSON_PUT(j, adam_beta2);
+  PHYSGEN_JSON_PUT(j, minibatch_std);
+  PHYSGEN_JSON_PUT(j, z2_symmetric);
   return j;
 }
 
@@ -84,7 +88,7 @@ GanOptions GanOptions::from_json(const nlohmann::json& j) {
                        "gp_lambda", "n_critic", "condition_dim", "network", "hidden", "generator_hidden",
                        "discriminator_hidden", "activation", "channels",
                        "scales", "batch_norm", "periodic", "output_activation", "generator_lr_scale", "generator_ema", "adam_beta1",
-                       "adam_beta2"},
+                       "adam_beta2", "minibatch_std", "z2_symmetric"},
                    "[model]");
   check_arg(j.contains("event_shape"), "event_shape", "(missing)", "a shape such as [8, 8]");
   GanOptions o(j["event_shape"].get<std::vector<int64_t>>());
@@ -110,6 +114,8 @@ GanOptions GanOptions::from_json(const nlohmann::json& j) {
   PHYSGEN_JSON_GET(j, o, generator_ema);
   PHYSGEN_JSON_GET(j, o, adam_beta1);
   PHYSGEN_JSON_GET(j, o, adam_beta2);
+  PHYSGEN_JSON_GET(j, o, minibatch_std);
+  PHYSGEN_JSON_GET(j, o, z2_symmetric);
   o.validate();
   return o;
 }
@@ -125,6 +131,7 @@ void GanImpl::reset() {
   dim_ = 1;
   for (int64_t s : options.event_shape()) dim_ *= s;
   const int64_t cdim = options.condition_dim();
+  const int64_t d_cdim = cdim + (options.minibatch_std() > 0 ? 2 : 0);
   if (options.network() == "mlp") {
     g_mlp_ = VectorMLP(VectorMLPOptions(options.latent_dim(), dim_)
                            .condition_dim(cdim)
@@ -132,7 +139,7 @@ void GanImpl::reset() {
                            .activation(options.activation())
                            .output_activation(options.output_activation()));
     d_mlp_ = VectorMLP(VectorMLPOptions(dim_, 1)
-                           .condition_dim(cdim)
+                           .condition_dim(d_cdim)
                            .hidden(options.discriminator_hidden())
                            .activation(options.activation()));
     generator = register_module("generator", g_mlp_.ptr());
@@ -151,7 +158,7 @@ void GanImpl::reset() {
                                    .periodic(options.periodic())
                                    .output_activation(options.output_activation()));
     d_conv_ = LatticeDiscriminator(LatticeDiscriminatorOptions(L)
-                                       .condition_dim(cdim)
+                                       .condition_dim(d_cdim)
                                        .downsamplings(options.scales())
                                        .channels(std::max<int64_t>(1, options.channels() / 2))
                                        .periodic(options.periodic()));
@@ -189,15 +196,26 @@ torch::Tensor GanImpl::sample_latent(int64_t n) {
   return torch::randn({n, options.latent_dim()}, opts);
 }
 
-torch::Tensor GanImpl::run_generator(int which, const torch::Tensor& z, const torch::Tensor& c) {
-  const int64_t n = z.size(0);
+torch::Tensor GanImpl::run_generator(int which, const torch::Tensor& z0, const torch::Tensor& c) {
+  const int64_t n = z0.size(0);
+  torch::Tensor z = z0, sign;
+  if (options.z2_symmetric()) {
+    auto first = z0.select(1, 0);
+    sign = torch::where(first < 0, -torch::ones_like(first), torch::ones_like(first));
+    z = torch::cat({first.abs().unsqueeze(1), z0.slice(1, 1)}, 1);
+  }
+  torch::Tensor x;
   if (options.network() == "mlp") {
-    auto x = (which == 0 ? g_mlp_ : g_mlp_avg_)->forward(z, c);
     std::vector<int64_t> shape{n};
     shape.insert(shape.end(), options.event_shape().begin(), options.event_shape().end());
-    return x.view(shape);
+    x = (which == 0 ? g_mlp_ : g_mlp_avg_)->forward(z, c).view(shape);
+  } else {
+    x = (which == 0 ? g_conv_ : g_conv_avg_)->forward(z, c);
   }
-  return (which == 0 ? g_conv_ : g_conv_avg_)->forward(z, c);
+  if (!sign.defined()) return x;
+  std::vector<int64_t> bshape(static_cast<size_t>(x.dim()), 1);
+  bshape[0] = n;
+  return x * sign.to(x.scalar_type()).view(bshape);
 }
 
 torch::Tensor GanImpl::generate(const torch::Tensor& z, const torch::Tensor& c) {
@@ -208,9 +226,25 @@ torch::Tensor GanImpl::generate_trained(const torch::Tensor& z, const torch::Ten
   return run_generator(0, z, c);
 }
 
+torch::Tensor GanImpl::discriminator_features(const torch::Tensor& x, const torch::Tensor& c) const {
+  const int64_t G0 = options.minibatch_std();
+  if (G0 == 0) return c;
+  const int64_t n = x.size(0);
+  const int64_t G = n % G0 == 0 ? G0 : n;
+  auto xg = x.reshape({n / G, G, dim_});
+  auto group_std = [](const torch::Tensor& t) {  // population std over dim 1
+    return (t.var(1, /*unbiased=*/false) + 1e-8).sqrt();
+  };
+  auto s1 = group_std(xg).mean(1);         // (n / G)
+  auto s2 = group_std(xg.mean(2, true)).squeeze(1);  // (n / G)
+  auto stats = torch::stack({s1, s2}, 1).repeat_interleave(G, 0);  // (n, 2)
+  return c.defined() && c.numel() > 0 ? torch::cat({c.to(stats.scalar_type()), stats}, 1) : stats;
+}
+
 torch::Tensor GanImpl::discriminate(const torch::Tensor& x, const torch::Tensor& c) {
-  if (options.network() == "mlp") return d_mlp_->forward(x.reshape({x.size(0), dim_}), c).squeeze(1);
-  return d_conv_->forward(x, c);
+  auto f = discriminator_features(x, c);
+  if (options.network() == "mlp") return d_mlp_->forward(x.reshape({x.size(0), dim_}), f).squeeze(1);
+  return d_conv_->forward(x, f);
 }
 
 torch::Tensor GanImpl::expand_condition(const torch::Tensor& c, int64_t n) const {

@@ -6,6 +6,10 @@
 //           concatenated at every layer;
 //   "unet"  UNet on (n, C, H, W) events: an event (H, W) gets one channel, (C, H, W) is used
 //           as is;
+//   "conv"  TimeConvField (nn/time_conv.h) on (H, W) events: periodic k x k convolutions with
+//           the time as an extra input channel of every layer; no condition. Small, smooth and
+//           translation equivariant: the exact divergence (H W backward passes) is cheap enough
+//           for the probability-flow likelihood and flow MCMC on a lattice;
 //   "auto"  "unet" for events of rank 2 or 3 with even sides, else "mlp".
 // Times t: (n) (one per sample) or a scalar; conditions c: (n, k) features from
 // condition_features() or undefined.
@@ -21,6 +25,7 @@
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
 
+#include "physgen/nn/time_conv.h"
 #include "physgen/nn/time_mlp.h"
 #include "physgen/nn/unet.h"
 
@@ -28,20 +33,22 @@ namespace physgen {
 
 struct DenoiserNetOptions {
   DenoiserNetOptions();
-  /// "auto" | "mlp" | "unet" [auto].
+  /// "auto" | "mlp" | "unet" | "conv" [auto].
   TORCH_ARG(std::string, type) = "auto";
   /// MLP (dim and condition_dim are set by the model) [hidden {128, 128, 128}, silu,
   /// sinusoidal time features of 32 dims, frequencies 1..200].
   TORCH_ARG(TimeMLPOptions, mlp);
   /// U-Net (channels and condition_dim are set by the model) [UNetOptions defaults].
   TORCH_ARG(UNetOptions, unet) = UNetOptions(1);
+  /// Conv field (height and width are set by the model) [hidden {32, 32, 32}, kernel 3, tanh].
+  TORCH_ARG(TimeConvFieldOptions, conv) = TimeConvFieldOptions(1, 1).hidden({32, 32, 32});
 
  public:
   nlohmann::json to_json() const;
   static DenoiserNetOptions from_json(const nlohmann::json& j);
 };
 
-/// Names accepted by DenoiserNetOptions::type: "auto", "mlp", "unet".
+/// Names accepted by DenoiserNetOptions::type: "auto", "mlp", "unet", "conv".
 std::vector<std::string> denoiser_net_types();
 
 class DenoiserNetImpl : public torch::nn::Cloneable<DenoiserNetImpl> {
@@ -53,7 +60,7 @@ class DenoiserNetImpl : public torch::nn::Cloneable<DenoiserNetImpl> {
   /// net(t, x, c): t (n) or scalar, x (n, *event_shape), c (n, condition_dim) or undefined.
   torch::Tensor forward(const torch::Tensor& t, const torch::Tensor& x,
                         const torch::Tensor& c = torch::Tensor());
-  /// The resolved type: "mlp" or "unet".
+  /// The resolved type: "mlp", "unet" or "conv".
   const std::string& type() const { return type_; }
 
   std::vector<int64_t> event_shape;
@@ -61,6 +68,7 @@ class DenoiserNetImpl : public torch::nn::Cloneable<DenoiserNetImpl> {
   DenoiserNetOptions options;
   TimeMLP mlp{nullptr};
   UNet unet{nullptr};
+  TimeConvField conv{nullptr};
 
  private:
   std::string type_;

@@ -23,9 +23,18 @@
 //   "phi4"  U = sum_x [ sum_mu (phi_{x+mu} - phi_x)^2 + m2 phi_x^2 + lambda phi_x^4 ] with
 //           trainable m2, lambda (parameters "m2", "lambda"): the phi^4 exponential family,
 //           whose ML fit recovers the couplings (see exponential_family.h for a direct fit)
+//   "ising" U = -beta sum_<ij> s_i s_j on +-1 spins with trainable beta (parameter "beta"): the
+//           Ising exponential family (J = 1, h = 0). Its negatives and samples come from
+//           checkerboard heat-bath sweeps (sampler.method "heatbath", n_steps sweeps per training
+//           step; init "spins"): p(s_x = +1 | rest) = 1 / (1 + exp(-2 beta h_x)), h_x the sum of
+//           the four neighbours. ML then solves E_model[sum s s] = E_data[sum s s] for beta.
 // plus confinement * sum x^2 when confinement > 0 (keeps Langevin chains bounded).
 // Samples (sample(n)): n fresh chains from the initial distribution run for sample_steps
-// steps of the sampler; persistent_samples() returns the replay buffer's states.
+// steps (heat-bath sweeps for "ising") of the sampler; persistent_samples() returns the
+// replay buffer's states.
+// Persistent contrastive divergence (Tieleman) is buffer_size = batch size, reinit_prob = 0:
+// every chain advances every step, and the negatives stay in equilibrium with the slowly
+// changing model; this is what makes the ML fixed point the data's distribution.
 //
 // Shapes: x (n, *event_shape); energies (n). Submodules/buffers: "energy" (the network),
 // buffer "replay" (capacity, *event_shape) (persistent chains; checkpointed).
@@ -80,11 +89,27 @@ class Phi4FamilyEnergyImpl : public torch::nn::Cloneable<Phi4FamilyEnergyImpl> {
 };
 TORCH_MODULE(Phi4FamilyEnergy);
 
+/// The Ising exponential family U = -beta sum_<ij> s_i s_j (J = 1, h = 0, periodic L x L, L even)
+/// with trainable beta. s (n, L, L) of +-1 (floating) -> (n).
+class IsingFamilyEnergyImpl : public torch::nn::Cloneable<IsingFamilyEnergyImpl> {
+ public:
+  explicit IsingFamilyEnergyImpl(double beta = 0.1);
+  void reset() override;
+  torch::Tensor forward(const torch::Tensor& s);
+  /// `sweeps` checkerboard heat-bath sweeps at the current beta (detached; s is not modified):
+  /// each sublattice in turn draws s_x = +1 with probability 1 / (1 + exp(-2 beta h_x)).
+  torch::Tensor heatbath(const torch::Tensor& s, int64_t sweeps);
+
+  double beta_init;
+  torch::Tensor beta;
+};
+TORCH_MODULE(IsingFamilyEnergy);
+
 /// Options of EnergyModel. Required: event_shape. Defaults in brackets.
 struct EnergyModelOptions {
   explicit EnergyModelOptions(std::vector<int64_t> event_shape) : event_shape_(std::move(event_shape)) {}
   TORCH_ARG(std::vector<int64_t>, event_shape);
-  /// "mlp" | "conv" | "phi4" ["mlp"].
+  /// "mlp" | "conv" | "phi4" | "ising" ["mlp"].
   TORCH_ARG(std::string, network) = "mlp";
   /// MLP hidden widths [{128, 128}]; activation (smooth: Langevin differentiates U) ["silu"].
   TORCH_ARG(std::vector<int64_t>, hidden) = std::vector<int64_t>{128, 128};
@@ -95,16 +120,19 @@ struct EnergyModelOptions {
   /// phi4: initial (m2, lambda) [0, 1].
   TORCH_ARG(double, init_m2) = 0.0;
   TORCH_ARG(double, init_lambda) = 1.0;
+  /// ising: initial beta [0.1].
+  TORCH_ARG(double, init_beta) = 0.1;
   /// Added confinement * sum x^2 (>= 0) [0].
   TORCH_ARG(double, confinement) = 0.0;
   /// "ml" | "dsm" ["ml"].
   TORCH_ARG(std::string, objective) = "ml";
   /// Energy-magnitude regulariser alpha (ml) [0].
   TORCH_ARG(double, alpha) = 0.0;
-  /// Negative sampler per training step (ml) [ULA, eps 0.01, 20 steps].
+  /// Negative sampler per training step (ml) [ULA, eps 0.01, 20 steps]; "heatbath" (n_steps
+  /// sweeps) for the "ising" network, which requires it.
   TORCH_ARG(LangevinOptions, sampler) = LangevinOptions().n_steps(20);
-  /// Replay buffer: capacity, restart probability, initial distribution and scale
-  /// [10000, 0.05, "normal", 1].
+  /// Replay buffer: capacity, restart probability, initial distribution ("normal" | "uniform"
+  /// | "spins": random +-1, required by and only for "ising") and scale [10000, 0.05, "normal", 1].
   TORCH_ARG(int64_t, buffer_size) = 10000;
   TORCH_ARG(double, reinit_prob) = 0.05;
   TORCH_ARG(std::string, init) = "normal";
@@ -152,6 +180,7 @@ class EnergyModelImpl : public torch::nn::Cloneable<EnergyModelImpl>, public Gen
   VectorMLP mlp_{nullptr};
   LatticeEnergy conv_{nullptr};
   Phi4FamilyEnergy phi4_{nullptr};
+  IsingFamilyEnergy ising_{nullptr};
   std::shared_ptr<ReplayBuffer> replay_;
   int64_t dim_ = 1;
 };

@@ -40,7 +40,8 @@ struct LangevinOptions {
   TORCH_ARG(double, step_size) = 0.01;
   /// Steps per call (>= 0) [100].
   TORCH_ARG(int64_t, n_steps) = 100;
-  /// "ula" | "mala" ["ula"].
+  /// "ula" | "mala" ["ula"]; "heatbath" names the spin-flip sampler of EnergyModel's "ising"
+  /// network (langevin() refuses it).
   TORCH_ARG(std::string, method) = "ula";
   /// Noise multiplier in (0, 1] (ULA only; MALA requires 1) [1].
   TORCH_ARG(double, noise_scale) = 1.0;
@@ -65,7 +66,7 @@ torch::Tensor energy_gradient(const EnergyFn& energy, const torch::Tensor& x);
 LangevinResult langevin(const EnergyFn& energy, const torch::Tensor& x0, const LangevinOptions& opts);
 
 /// Persistent chains: a buffer of `capacity` states initialised from the initial distribution
-/// init_scale * N(0, I) ("normal") or init_scale * U[-1, 1] ("uniform").
+/// init_scale * N(0, I) ("normal"), init_scale * U[-1, 1] ("uniform") or random +-1 ("spins").
 class ReplayBuffer {
  public:
   ReplayBuffer(int64_t capacity, std::vector<int64_t> event_shape, double reinit_prob = 0.05,

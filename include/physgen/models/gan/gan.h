@@ -107,6 +107,22 @@ struct GanOptions {
   /// optimiser is Adam/AdamW): [0.5, 0.999] (DCGAN; WGAN-GP presets use 0.5, 0.9).
   TORCH_ARG(double, adam_beta1) = 0.5;
   TORCH_ARG(double, adam_beta2) = 0.999;
+  /// Minibatch standard deviation (Karras et al., arXiv:1710.10196), 0 = off, else the group
+  /// size G >= 2: the discriminator also sees, for the group of G samples each sample belongs
+  /// to (real and generated batches are scored separately), two statistics
+  ///   s_1 = mean_j std_group(x_j),   s_2 = std_group(mean_j x_j)
+  /// (population std over the group, sqrt(var + 1e-8)), appended to the condition features.
+  /// A per-sample discriminator cannot see a generator whose samples are too alike; with
+  /// these it sees a too narrow spread of the fields and of their mean (on a lattice, the
+  /// magnetization whose variance is chi / V). A batch not divisible by G is one group [0].
+  TORCH_ARG(int64_t, minibatch_std) = 0;
+  /// Z2-symmetric generator x = s G(z', c) with s = sign(z_0) and z' = (|z_0|, z_1, ...):
+  /// the sample distribution is exactly symmetric under x -> -x (the symmetry of the Ising
+  /// and phi^4 actions), and G only has to model one of the two magnetization modes instead
+  /// of reaching both from one connected latent space (which puts spurious mass between
+  /// them: a too small Binder cumulant in the ordered / critical Ising ensemble). A function
+  /// of z, so latent interpolation stays deterministic (it flips where z_0 changes sign) [false].
+  TORCH_ARG(bool, z2_symmetric) = false;
 
  public:
   /// Sets generator_hidden and discriminator_hidden to h.
@@ -177,6 +193,8 @@ class GanImpl : public torch::nn::Cloneable<GanImpl>, public GenerativeModel {
   torch::Tensor average_updates_;
   LatticeGenerator g_conv_{nullptr};
   LatticeDiscriminator d_conv_{nullptr};
+  /// [c, minibatch statistics] when minibatch_std > 0, else c.
+  torch::Tensor discriminator_features(const torch::Tensor& x, const torch::Tensor& c) const;
   int64_t dim_ = 1;
   torch::Tensor sampling_condition_;
 };

@@ -62,6 +62,13 @@ printf '[model]\nchannels = 4\nbuffer_size = 64\nsample_steps = 10\n[train]\nste
 run $PG train ebm --data "$T/phi4.npy" --config "$T/ebm.toml" --out "$T/ebm.pt" $C
 run $PG sample --model "$T/ebm.pt" --n 16 --steps 5 --sampler mala --out "$T/ebm.s.npy" $C
 expect_error 2 "sampler" $PG sample --model "$T/ebm.pt" --n 16 --sampler ddim --out "$T/ebm.s.npy" $C
+# The Ising exponential-family EBM: heat-bath negatives; its lr default follows the network.
+printf '[model]\nnetwork = "ising"\ninit = "spins"\nsample_steps = 20\n[model.sampler]\nmethod = "heatbath"\nn_steps = 2\n[train]\nsteps = 20\n' >"$T/ebm_ising.toml"
+run $PG train ebm --data "$T/ising.npy" --config "$T/ebm_ising.toml" --out "$T/ebm_ising.pt" $C
+run $PG sample --model "$T/ebm_ising.pt" --n 16 --out "$T/ebm_ising.s.npy" $C
+run $PG measure "$T/ebm_ising.s.npy"
+printf '[model]\nnetwork = "ising"\ninit = "spins"\n' >"$T/ebm_ising_bad.toml"
+expect_error 2 "sampler.method" $PG train ebm --data "$T/ising.npy" --config "$T/ebm_ising_bad.toml" --out "$T/x.pt" $C
 run $PG train gan --data "$T/ising.npy" --config "$T/small.toml" --out "$T/ising.pt" $C
 run $PG sample --model "$T/ising.pt" --n 16 --out "$T/ising.s.npy" $C
 run $PG measure "$T/ising.s.npy"

@@ -260,6 +260,38 @@ TEST(GanOptions, MinibatchStdFeaturesSeeTheGroup) {
   EXPECT_THROW(GanOptions({2}).minibatch_std(1).validate(), InvalidArgument);
 }
 
+TEST(GanOptions, InstanceNoiseOnlyInTraining) {
+  seed_all(33);
+  Gan gan(GanOptions({2}).hidden({8}).instance_noise(0.5));
+  EXPECT_DOUBLE_EQ(GanOptions::from_json(gan->options.to_json()).instance_noise(), 0.5);
+  auto x = torch::randn({6, 2});
+  gan->train();
+  EXPECT_FALSE(torch::allclose(gan->discriminate(x), gan->discriminate(x)));  // fresh noise per call
+  gan->eval();
+  EXPECT_TRUE(torch::equal(gan->discriminate(x), gan->discriminate(x)));
+  EXPECT_THROW(GanOptions({2}).instance_noise(-1).validate(), InvalidArgument);
+}
+
+TEST(GanOptions, SignOutputIsStraightThrough) {
+  seed_all(34);
+  Gan gan(GanOptions({3}).hidden({8}).output_activation("sign"));
+  seed_all(34);
+  Gan soft(GanOptions({3}).hidden({8}).output_activation("tanh"));  // the same weights
+  auto z = torch::randn({5, 8});
+  auto w = torch::randn({5, 3});
+  auto hard = gan->generate(z);
+  auto smooth = soft->generate(z);
+  // Forward: exact spins, the signs of the tanh output.
+  EXPECT_TRUE(hard.abs().eq(1).all().item<bool>());
+  EXPECT_TRUE(torch::equal(hard, torch::where(smooth < 0, -torch::ones_like(smooth), torch::ones_like(smooth))));
+  // Backward: the tanh model's gradient.
+  (hard * w).sum().backward();
+  (smooth * w).sum().backward();
+  auto g1 = gan->generator_parameters(), g2 = soft->generator_parameters();
+  ASSERT_EQ(g1.size(), g2.size());
+  for (size_t i = 0; i < g1.size(); ++i) EXPECT_TRUE(torch::allclose(g1[i].grad(), g2[i].grad()));
+}
+
 TEST(GanOptions, Z2SymmetricGeneratorIsOddInTheFirstLatent) {
   for (const char* network : {"mlp", "dcgan"}) {
     SCOPED_TRACE(network);

@@ -44,12 +44,14 @@ void GanOptions::validate() const {
   if (network_ == "dcgan")
     check_arg(event_shape_.size() == 2 && event_shape_[0] == event_shape_[1], "event_shape",
               detail::to_display(torch::IntArrayRef(event_shape_)), "{L, L} for network 'dcgan'");
-  check_choice("output_activation", output_activation_, {"none", "tanh"});
+  check_choice("output_activation", output_activation_, {"none", "tanh", "sign"});
   check_arg(generator_lr_scale_ > 0 && std::isfinite(generator_lr_scale_), "generator_lr_scale",
             generator_lr_scale_, "a finite number > 0");
   check_arg(generator_ema_ >= 0 && generator_ema_ < 1, "generator_ema", generator_ema_, "a number in [0, 1)");
   check_arg(adam_beta1_ >= 0 && adam_beta1_ < 1, "adam_beta1", adam_beta1_, "a number in [0, 1)");
   check_arg(adam_beta2_ >= 0 && adam_beta2_ < 1, "adam_beta2", adam_beta2_, "a number in [0, 1)");
+  check_arg(instance_noise_ >= 0 && std::isfinite(instance_noise_), "instance_noise", instance_noise_,
+            "a finite number >= 0");
   check_arg(minibatch_std_ == 0 || minibatch_std_ >= 2, "minibatch_std", minibatch_std_,
             "0 (off) or a group size >= 2");
 }
@@ -80,6 +82,7 @@ nlohmann::json GanOptions::to_json() const {
   PHYSGEN_JSON_PUT(j, adam_beta2);
   PHYSGEN_JSON_PUT(j, minibatch_std);
   PHYSGEN_JSON_PUT(j, z2_symmetric);
+  PHYSGEN_JSON_PUT(j, instance_noise);
   return j;
 }
 
@@ -88,7 +91,7 @@ GanOptions GanOptions::from_json(const nlohmann::json& j) {
                        "gp_lambda", "n_critic", "condition_dim", "network", "hidden", "generator_hidden",
                        "discriminator_hidden", "activation", "channels",
                        "scales", "batch_norm", "periodic", "output_activation", "generator_lr_scale", "generator_ema", "adam_beta1",
-                       "adam_beta2", "minibatch_std", "z2_symmetric"},
+                       "adam_beta2", "minibatch_std", "z2_symmetric", "instance_noise"},
                    "[model]");
   check_arg(j.contains("event_shape"), "event_shape", "(missing)", "a shape such as [8, 8]");
   GanOptions o(j["event_shape"].get<std::vector<int64_t>>());
@@ -116,6 +119,7 @@ GanOptions GanOptions::from_json(const nlohmann::json& j) {
   PHYSGEN_JSON_GET(j, o, adam_beta2);
   PHYSGEN_JSON_GET(j, o, minibatch_std);
   PHYSGEN_JSON_GET(j, o, z2_symmetric);
+  PHYSGEN_JSON_GET(j, o, instance_noise);
   o.validate();
   return o;
 }
@@ -137,7 +141,7 @@ void GanImpl::reset() {
                            .condition_dim(cdim)
                            .hidden(options.generator_hidden())
                            .activation(options.activation())
-                           .output_activation(options.output_activation()));
+                           .output_activation(net_output_activation()));
     d_mlp_ = VectorMLP(VectorMLPOptions(dim_, 1)
                            .condition_dim(d_cdim)
                            .hidden(options.discriminator_hidden())
@@ -156,7 +160,7 @@ void GanImpl::reset() {
                                    .channels(options.channels())
                                    .batch_norm(options.batch_norm())
                                    .periodic(options.periodic())
-                                   .output_activation(options.output_activation()));
+                                   .output_activation(net_output_activation()));
     d_conv_ = LatticeDiscriminator(LatticeDiscriminatorOptions(L)
                                        .condition_dim(d_cdim)
                                        .downsamplings(options.scales())
@@ -212,6 +216,11 @@ torch::Tensor GanImpl::run_generator(int which, const torch::Tensor& z0, const t
   } else {
     x = (which == 0 ? g_conv_ : g_conv_avg_)->forward(z, c);
   }
+  if (options.output_activation() == "sign") {
+    // Straight-through: forward sign(tanh h) (0 -> +1), backward d tanh.
+    auto hard = torch::where(x < 0, -torch::ones_like(x), torch::ones_like(x));
+    x = x + (hard - x).detach();
+  }
   if (!sign.defined()) return x;
   std::vector<int64_t> bshape(static_cast<size_t>(x.dim()), 1);
   bshape[0] = n;
@@ -241,7 +250,9 @@ torch::Tensor GanImpl::discriminator_features(const torch::Tensor& x, const torc
   return c.defined() && c.numel() > 0 ? torch::cat({c.to(stats.scalar_type()), stats}, 1) : stats;
 }
 
-torch::Tensor GanImpl::discriminate(const torch::Tensor& x, const torch::Tensor& c) {
+torch::Tensor GanImpl::discriminate(const torch::Tensor& x0, const torch::Tensor& c) {
+  const double sigma = options.instance_noise();
+  auto x = sigma > 0 && is_training() ? x0 + sigma * torch::randn_like(x0) : x0;
   auto f = discriminator_features(x, c);
   if (options.network() == "mlp") return d_mlp_->forward(x.reshape({x.size(0), dim_}), f).squeeze(1);
   return d_conv_->forward(x, f);

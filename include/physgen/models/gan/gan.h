@@ -91,7 +91,10 @@ struct GanOptions {
   TORCH_ARG(bool, batch_norm) = true;
   /// DCGAN: periodic convolutions [true].
   TORCH_ARG(bool, periodic) = true;
-  /// Generator output activation: "none" | "tanh" ["none"].
+  /// Generator output activation: "none" | "tanh" | "sign" ["none"]. "sign" is for +-1 spins:
+  /// the forward pass is sign(tanh(h)) (the discriminator sees exact spins, as in the data),
+  /// the backward pass that of tanh (straight-through estimator, Bengio, Leonard & Courville,
+  /// arXiv:1308.3432).
   TORCH_ARG(std::string, output_activation) = "none";
   /// Generator learning rate = the trainer's (discriminator) learning rate times this factor
   /// (> 0): a two time-scale update rule (Heusel et al., arXiv:1706.08500) [1].
@@ -123,6 +126,13 @@ struct GanOptions {
   /// them: a too small Binder cumulant in the ordered / critical Ising ensemble). A function
   /// of z, so latent interpolation stays deterministic (it flips where z_0 changes sign) [false].
   TORCH_ARG(bool, z2_symmetric) = false;
+  /// Instance noise sigma >= 0 (Sonderby et al., arXiv:1610.04490; Arjovsky & Bottou,
+  /// arXiv:1701.04862): in training mode the discriminator scores x + sigma eps, eps ~ N(0, I),
+  /// for real and generated samples alike. On discrete data (Ising spins +-1 against a tanh
+  /// generator) the two distributions otherwise have disjoint supports and the discriminator
+  /// separates them by |x| = 1 alone; smoothing both gives it overlap and the generator a
+  /// useful gradient. No effect in eval mode [0].
+  TORCH_ARG(double, instance_noise) = 0.0;
 
  public:
   /// Sets generator_hidden and discriminator_hidden to h.
@@ -193,6 +203,10 @@ class GanImpl : public torch::nn::Cloneable<GanImpl>, public GenerativeModel {
   torch::Tensor average_updates_;
   LatticeGenerator g_conv_{nullptr};
   LatticeDiscriminator d_conv_{nullptr};
+  /// The networks' own output activation ("tanh" under the straight-through "sign").
+  std::string net_output_activation() const {
+    return options.output_activation() == "sign" ? "tanh" : options.output_activation();
+  }
   /// [c, minibatch statistics] when minibatch_std > 0, else c.
   torch::Tensor discriminator_features(const torch::Tensor& x, const torch::Tensor& c) const;
   int64_t dim_ = 1;

@@ -134,33 +134,39 @@ nlohmann::json default_config(const std::string& family, const std::vector<int64
           {"train", default_train_options(family, shape).to_json()}};
 }
 
+/// The family's defaults for `shape` merged with the --config file: deep merge (a
+/// [model.network.unet] table changes only the keys it names); the [train] defaults follow the
+/// merged model (e.g. an exponential-family EBM trains at a higher lr), then the user's [train].
+nlohmann::json merged_config(const std::string& family, const std::vector<int64_t>& shape,
+                             const std::string& config_file) {
+  nlohmann::json config = default_config(family, shape);
+  if (config_file.empty()) return config;
+  const nlohmann::json user = parse_toml_file(config_file);
+  check_known_keys(user, {"model", "train"}, config_file);
+  if (user.contains("model")) {
+    config["model"].update(user["model"], /*merge_objects=*/true);
+    config["train"] = default_train_options(family, shape, config["model"]).to_json();
+  }
+  if (user.contains("train")) config["train"].update(user["train"], /*merge_objects=*/true);
+  return config;
+}
+
 void run_train(TrainFlags& f) {
   const torch::Device device = apply_common_options(f.common);
   seed_all(f.seed);
   if (f.print_config) {
-    // Defaults for the given system; a lattice of --L without one.
+    // Defaults for the given system (a lattice of --L without one), merged with --config.
     std::vector<int64_t> shape{f.L, f.L};
     if (!f.data.empty()) {
       auto x = load_ensemble(f.data.front()).first;
       shape.assign(x.sizes().begin() + 1, x.sizes().end());
     }
-    std::cout << json_to_toml(default_config(f.family, shape));
+    std::cout << json_to_toml(merged_config(f.family, shape, f.config));
     return;
   }
   System sys = resolve_system(f, device);
-  nlohmann::json config = default_config(f.family, sys.event_shape);
+  nlohmann::json config = merged_config(f.family, sys.event_shape, f.config);
   check_arg(!f.out.empty(), "--out", f.out, "a checkpoint path MODEL.pt");
-  if (!f.config.empty()) {
-    const nlohmann::json user = parse_toml_file(f.config);
-    check_known_keys(user, {"model", "train"}, f.config);
-    // Deep merge: a [model.network.unet] table changes only the keys it names. The [train]
-    // defaults follow the merged model (e.g. an exponential-family EBM trains at a higher lr).
-    if (user.contains("model")) {
-      config["model"].update(user["model"], /*merge_objects=*/true);
-      config["train"] = default_train_options(f.family, sys.event_shape, config["model"]).to_json();
-    }
-    if (user.contains("train")) config["train"].update(user["train"], /*merge_objects=*/true);
-  }
   TrainerOptions topts = TrainerOptions::from_json(config["train"]);
   if (f.steps_opt->count()) topts.steps(f.steps);
   if (f.batch_opt->count()) topts.batch_size(f.batch);
@@ -247,7 +253,8 @@ void register_train(CLI::App& app) {
     f->batch_opt = sub->add_option("--batch", f->batch, "batch size (overrides the config)")->check(CLI::PositiveNumber);
     f->lr_opt = sub->add_option("--lr", f->lr, "peak learning rate (overrides the config)")->check(CLI::PositiveNumber);
     sub->add_option("--config", f->config, "TOML file with [model] and [train] tables (see --print-config)");
-    sub->add_flag("--print-config", f->print_config, "print the default configuration as TOML and exit");
+    sub->add_flag("--print-config", f->print_config,
+                  "print the configuration as TOML and exit: the defaults, merged with --config if given");
     sub->add_option("--out", f->out, "checkpoint MODEL.pt (written atomically; history in MODEL.pt.csv)");
     sub->add_option("--csv", f->csv, "training history CSV (default: OUT.csv)");
     sub->add_option("--checkpoint-every", f->checkpoint_every, "also checkpoint every K steps (0: at the end)")

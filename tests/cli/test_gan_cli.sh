@@ -4,23 +4,7 @@
 # sample (conditions) -> interpolate -> translate -> fit-couplings, and the error paths (exit
 # code 2 with a message naming the argument).
 # Usage: tests/cli/test_gan_cli.sh [PATH/TO/physgen]   (default ./build/physgen)
-set -u
-PG=${1:-./build/physgen}
-T=$(mktemp -d /tmp/physgen_gan_cli_XXXXXX)
-trap 'rm -rf "$T"' EXIT
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
-run() {  # run CMD... ; must exit 0
-  if "$@" >"$T/out" 2>"$T/err"; then ok "$*"; else bad "$* (exit $?): $(tail -3 "$T/err")"; fi
-}
-expect_error() {  # expect_error CODE PATTERN CMD... ; must exit CODE with PATTERN in stderr
-  local code=$1 pat=$2; shift 2
-  "$@" >"$T/out" 2>"$T/err"; local rc=$?
-  if [ "$rc" = "$code" ] && grep -q -- "$pat" "$T/err"; then ok "error $code '$pat': $*"
-  else bad "expected exit $code and '$pat' from: $* (got $rc: $(tail -2 "$T/err"))"; fi
-}
-C="--threads 1"
+source "$(dirname "$0")/lib.sh" physgen_gan_cli "$@"
 
 run $PG simulate phi4 --L 4 --m2 -4 --lambda 8 --chains 4 --samples 100 --therm 200 --out "$T/phi4.npy" $C
 run $PG simulate phi4 --L 4 --m2 -2 --lambda 8 --chains 4 --samples 100 --therm 200 --out "$T/phi4b.npy" $C
@@ -64,6 +48,9 @@ run $PG sample --model "$T/ebm.pt" --n 16 --steps 5 --sampler mala --out "$T/ebm
 expect_error 2 "sampler" $PG sample --model "$T/ebm.pt" --n 16 --sampler ddim --out "$T/ebm.s.npy" $C
 # The Ising exponential-family EBM: heat-bath negatives; its lr default follows the network.
 printf '[model]\nnetwork = "ising"\ninit = "spins"\nsample_steps = 20\n[model.sampler]\nmethod = "heatbath"\nn_steps = 2\n[train]\nsteps = 20\n' >"$T/ebm_ising.toml"
+run $PG train ebm --data "$T/ising.npy" --config "$T/ebm_ising.toml" --print-config $C
+grep -q '^lr = 0.02' "$T/out" && grep -q "network = 'ising'" "$T/out" && ok "print-config merges --config (lr follows the energy)" \
+  || bad "print-config with --config: $(grep -E '^lr|network' "$T/out")"
 run $PG train ebm --data "$T/ising.npy" --config "$T/ebm_ising.toml" --out "$T/ebm_ising.pt" $C
 run $PG sample --model "$T/ebm_ising.pt" --n 16 --out "$T/ebm_ising.s.npy" $C
 run $PG measure "$T/ebm_ising.s.npy"
@@ -106,5 +93,4 @@ grep -q "beta" "$T/out" && ok "fit-couplings ising output" || bad "fit-couplings
 expect_error 2 "\-\-system" $PG fit-couplings --data "$T/ising.npy" --system phi4 $C
 expect_error 2 "\-\-blocks" $PG fit-couplings --data "$T/ising.npy" --system ising --blocks 1 $C
 
-if [ $fail = 0 ]; then echo "ALL PASSED"; else echo "SOME FAILED"; fi
-exit $fail
+finish

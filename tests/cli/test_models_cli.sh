@@ -3,26 +3,7 @@
 # train (target or data; --print-config, --resume) -> sample (--mcmc, samplers, --json keys and
 # sidecars) -> inpaint/denoise, and error paths (exit code 2 naming the argument, 3 for files).
 # Usage: tests/cli/test_models_cli.sh [PATH/TO/physgen]   (default ./build/physgen)
-set -u
-PG=${1:-./build/physgen}
-T=$(mktemp -d /tmp/physgen_models_cli_XXXXXX)
-trap 'rm -rf "$T"' EXIT
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
-run() {  # run CMD... ; must exit 0
-  if "$@" >"$T/out" 2>"$T/err"; then ok "$*"; else bad "$* (exit $?): $(tail -3 "$T/err")"; fi
-}
-expect_error() {  # expect_error CODE PATTERN CMD... ; must exit CODE with PATTERN in stderr
-  local code=$1 pat=$2; shift 2
-  "$@" >"$T/out" 2>"$T/err"; local rc=$?
-  if [ "$rc" = "$code" ] && grep -q -- "$pat" "$T/err"; then ok "error $code '$pat': $*"
-  else bad "expected exit $code and '$pat' from: $* (got $rc: $(tail -2 "$T/err"))"; fi
-}
-has() {  # has FILE PATTERN DESCRIPTION
-  if grep -Eq -- "$2" "$1"; then ok "$3"; else bad "$3: $(head -c 600 "$1")"; fi
-}
-C="--threads 1"
+source "$(dirname "$0")/lib.sh" physgen_models_cli "$@"
 
 run $PG simulate phi4 --L 4 --m2 -4 --lambda 8 --chains 4 --samples 200 --therm 200 --out "$T/phi4.npy" $C
 run $PG simulate toy --name 8gaussians --samples 2000 --out "$T/toy.npy" $C
@@ -77,5 +58,4 @@ run $PG train cnf --data "$T/toy.npy" --config "$T/short.toml" --out "$T/cnf.pt"
 run $PG sample --model "$T/cnf.pt" --n 64 --solver midpoint --steps 3 --out "$T/cnf.npy" --json $C
 has "$T/out" '"nfe": 6' "a CNF with 3 midpoint steps costs 6 function evaluations"
 
-if [ $fail = 0 ]; then echo "ALL PASSED"; else echo "SOME FAILED"; fi
-exit $fail
+finish

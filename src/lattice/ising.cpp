@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "physgen/core/check.h"
+#include "physgen/lattice/neighbours.h"
 
 namespace physgen {
 
@@ -46,9 +47,7 @@ torch::Tensor IsingModel::action(const torch::Tensor& s) const {
 torch::Tensor IsingModel::force(const torch::Tensor& s) const {
   check_configs(s);
   auto x = s.is_floating_point() ? s : s.to(torch::kFloat64);
-  auto nn = torch::roll(x, {1}, {1}) + torch::roll(x, {-1}, {1}) + torch::roll(x, {1}, {2}) +
-            torch::roll(x, {-1}, {2});
-  return -params_.beta * (params_.J * nn + params_.h);
+  return -params_.beta * (params_.J * neighbour_sum(x) + params_.h);
 }
 
 std::vector<int64_t> IsingModel::event_shape() const { return {params_.L, params_.L}; }

@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include "physgen/core/check.h"
+#include "physgen/lattice/neighbours.h"
 #include "phi4_cpu.h"
 
 namespace physgen {
@@ -87,9 +88,7 @@ torch::Tensor phi4_action_tensor(const Phi4Params& params, const torch::Tensor& 
 }
 
 torch::Tensor phi4_force_tensor(const Phi4Params& params, const torch::Tensor& x) {
-  auto nsum = torch::roll(x, {1}, {1}) + torch::roll(x, {-1}, {1}) + torch::roll(x, {1}, {2}) +
-              torch::roll(x, {-1}, {2});
-  return (8.0 + 2.0 * params.m2) * x - 2.0 * nsum + (4.0 * params.lambda) * (x * x * x);
+  return (8.0 + 2.0 * params.m2) * x - 2.0 * neighbour_sum(x) + (4.0 * params.lambda) * (x * x * x);
 }
 
 // ---------------------------------------------------------------- Phi4Action

@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include "physgen/core/check.h"
+#include "physgen/lattice/neighbours.h"
 
 namespace physgen {
 
@@ -53,8 +54,7 @@ void Phi4Metropolis::sweep() {
   const double a = 4.0 + params_.m2, lambda = params_.lambda, delta = opts_.delta();
   for (int parity = 0; parity < 2; ++parity) {
     // Neighbours of this parity's sites all belong to the other parity: fixed during the hits.
-    auto nsum = torch::roll(x_, {1}, {1}) + torch::roll(x_, {-1}, {1}) +
-                torch::roll(x_, {1}, {2}) + torch::roll(x_, {-1}, {2});
+    auto nsum = neighbour_sum(x_);
     for (int64_t h = 0; h < opts_.n_hits(); ++h) {
       auto proposal = x_ + delta * (2.0 * torch::rand_like(x_) - 1.0);
       auto x2 = x_ * x_;

@@ -12,8 +12,6 @@
 
 namespace physgen::zoo {
 
-struct Family;
-
 /// Train defaults that depend on the event shape only.
 inline std::function<TrainerOptions(const std::vector<int64_t>&, const nlohmann::json&)> by_shape(
     std::function<TrainerOptions(const std::vector<int64_t>&)> f) {

@@ -178,7 +178,24 @@ Model build_cyclegan(const ModelSpec& spec) {
   return m;
 }
 
-// -------------------------------------------------------------------------------------- VAE
+// ------------------------------------------------------------------------- VAE and EBM
+
+/// The Model of an unconditional family trained natively on --data (VAE, EBM): `net` is the
+/// module and its own sampler, its options are the spec's model options, and training draws
+/// minibatches of --data through Task(net). `what` names the model in the missing-data error.
+template <typename Task, typename Net>
+Model native_unconditional_model(const ModelSpec& spec, Net net, const std::string& what) {
+  Model m;
+  m.spec = spec;
+  m.spec.model = net->options.to_json();
+  m.module = net.ptr();
+  m.generative = net.ptr();
+  m.native_training = [net, what](const TrainingData& data) {
+    check_arg(data.x.defined(), "data", "(none)", "training samples (--data FILE.npy) for " + what);
+    return NativeTraining{std::make_shared<Task>(net), data.x.to(torch::kFloat32)};
+  };
+  return m;
+}
 
 nlohmann::json vae_defaults(const std::vector<int64_t>& shape) {
   VaeOptions o(shape);
@@ -188,20 +205,8 @@ nlohmann::json vae_defaults(const std::vector<int64_t>& shape) {
 
 Model build_vae(const ModelSpec& spec) {
   check_arg(spec.condition.is_null(), "condition", spec.condition.dump(), "none: the 'vae' family is unconditional");
-  Vae vae(VaeOptions::from_json(spec.model));
-  Model m;
-  m.spec = spec;
-  m.spec.model = vae->options.to_json();
-  m.module = vae.ptr();
-  m.generative = vae.ptr();
-  m.native_training = [vae](const TrainingData& data) {
-    check_arg(data.x.defined(), "data", "(none)", "training samples (--data FILE.npy) for a VAE");
-    return NativeTraining{std::make_shared<VaeTask>(vae), data.x.to(torch::kFloat32)};
-  };
-  return m;
+  return native_unconditional_model<VaeTask>(spec, Vae(VaeOptions::from_json(spec.model)), "a VAE");
 }
-
-// -------------------------------------------------------------------------------------- EBM
 
 /// Lattices: a periodic conv energy trained by persistent contrastive divergence: 256
 /// persistent chains (the batch), never restarted, advanced by 20 MALA steps (exact at any
@@ -223,8 +228,9 @@ nlohmann::json ebm_defaults(const std::vector<int64_t>& shape) {
 }
 
 /// Adam with cosine decay over 2000 steps. Vector MLPs: lr 1e-3, batch 64. Lattices: batch
-/// 256 (the persistent chains); the conv energy at 3e-3 (phi^4 L = 8: 1e-3 had not converged
-/// after 840 steps, chi 3.8x too large; 3e-3 gave |m|, chi within 3%); the exponential
+/// 256 (the persistent chains); the conv energy at 3e-3 (phi^4 L = 8: at 1e-3 chi was 3.8x
+/// too large after 840 steps; 3e-3 brought |m| and chi within 3% at 820 steps, but full
+/// 2000-step runs end 12-27% off: not robust, see docs/gan_ebm.md); the exponential
 /// families ("phi4", "ising") have two or one O(1..10) couplings to move from their initial
 /// values: lr 0.02 (Adam's step is ~lr per step whatever the gradient's scale).
 TrainerOptions ebm_train_defaults(const std::vector<int64_t>& shape, const nlohmann::json& model) {
@@ -237,15 +243,7 @@ TrainerOptions ebm_train_defaults(const std::vector<int64_t>& shape, const nlohm
 Model build_ebm(const ModelSpec& spec) {
   check_arg(spec.condition.is_null(), "condition", spec.condition.dump(), "none: the 'ebm' family is unconditional");
   EnergyModel ebm(EnergyModelOptions::from_json(spec.model));
-  Model m;
-  m.spec = spec;
-  m.spec.model = ebm->options.to_json();
-  m.module = ebm.ptr();
-  m.generative = ebm.ptr();
-  m.native_training = [ebm](const TrainingData& data) {
-    check_arg(data.x.defined(), "data", "(none)", "training samples (--data FILE.npy) for an EBM");
-    return NativeTraining{std::make_shared<EnergyModelTask>(ebm), data.x.to(torch::kFloat32)};
-  };
+  Model m = native_unconditional_model<EnergyModelTask>(spec, ebm, "an EBM");
   // --steps: Langevin steps from fresh chains; --sampler: ula | mala.
   m.sample_with = [e = ebm.ptr()](int64_t n, const SamplerSettings& settings, nlohmann::json& report) {
     EnergyModelOptions& o = e->options;

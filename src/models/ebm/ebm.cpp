@@ -7,6 +7,9 @@
 #include "physgen/core/check.h"
 #include "physgen/core/registry.h"
 #include "physgen/io/config.h"
+#include "physgen/lattice/neighbours.h"
+#include "physgen/models/ebm/exponential_family.h"
+#include "physgen/models/flows/masks.h"
 #include "../options_json.h"
 
 namespace physgen {
@@ -59,15 +62,8 @@ IsingFamilyEnergyImpl::IsingFamilyEnergyImpl(double beta_) : beta_init(beta_) { 
 
 void IsingFamilyEnergyImpl::reset() { beta = register_parameter("beta", torch::full({}, beta_init)); }
 
-namespace {
-/// Sum of the four periodic neighbours of every site: (n, L, L) -> (n, L, L).
-torch::Tensor neighbour_sum(const torch::Tensor& s) {
-  return torch::roll(s, {1}, {1}) + torch::roll(s, {-1}, {1}) + torch::roll(s, {1}, {2}) + torch::roll(s, {-1}, {2});
-}
-}  // namespace
-
 torch::Tensor IsingFamilyEnergyImpl::forward(const torch::Tensor& s) {
-  auto bonds = (s * torch::roll(s, {1}, {1})).sum({1, 2}) + (s * torch::roll(s, {1}, {2})).sum({1, 2});
+  auto bonds = ising_statistics(s).select(1, 0).to(s.scalar_type());  // sum_<ij> s_i s_j
   return -beta.to(s.scalar_type()) * bonds;
 }
 
@@ -76,15 +72,15 @@ torch::Tensor IsingFamilyEnergyImpl::heatbath(const torch::Tensor& s0, int64_t s
   const int64_t L = s0.size(1);
   check_arg(s0.dim() == 3 && s0.size(2) == L && L % 2 == 0, "spins", detail::to_display(s0.sizes()),
             "(n, L, L) with L even (the checkerboard sublattices of a periodic lattice)");
-  auto idx = torch::arange(L, s0.options().dtype(torch::kLong));
-  auto parity = (idx.view({L, 1}) + idx.view({1, L})).remainder(2);
+  const torch::Tensor sublattice[2] = {checkerboard_mask(L, L, 0).to(s0.device(), torch::kBool),
+                                       checkerboard_mask(L, L, 1).to(s0.device(), torch::kBool)};
   const double b = beta.item<double>();
   auto s = s0.detach().clone();
   for (int64_t t = 0; t < sweeps; ++t) {
     for (int64_t p = 0; p < 2; ++p) {
       auto up = torch::rand_like(s) < torch::sigmoid(2 * b * neighbour_sum(s));
       auto fresh = torch::where(up, torch::ones_like(s), -torch::ones_like(s));
-      s = torch::where(parity == p, fresh, s);
+      s = torch::where(sublattice[p], fresh, s);
     }
   }
   return s;

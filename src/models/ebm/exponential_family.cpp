@@ -8,14 +8,11 @@
 
 #include "physgen/core/check.h"
 #include "physgen/core/registry.h"
+#include "physgen/lattice/neighbours.h"
 
 namespace physgen {
 
 namespace {
-
-torch::Tensor neighbour_sum(const torch::Tensor& x) {
-  return torch::roll(x, {1}, {1}) + torch::roll(x, {-1}, {1}) + torch::roll(x, {1}, {2}) + torch::roll(x, {-1}, {2});
-}
 
 void check_lattice(const torch::Tensor& x, const char* name) {
   check_arg(x.dim() == 3 && x.size(1) == x.size(2) && x.size(1) >= 2 && x.size(0) >= 1, name,

@@ -23,7 +23,10 @@
 
 #include "physgen/core/rng.h"
 #include "physgen/core/runtime.h"
-#include "physgen/models/diffusion/task.h"
+#include "physgen/models/diffusion/ddpm.h"
+#include "physgen/models/diffusion/score_sde.h"
+#include "physgen/models/pfgm/pfgm.h"
+#include "physgen/models/pfgm/pfgmpp.h"
 #include "physgen/train/trainer.h"
 
 using namespace physgen;

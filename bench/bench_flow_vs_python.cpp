@@ -20,8 +20,8 @@
 #include "physgen/core/runtime.h"
 #include "physgen/lattice/targets.h"
 #include "physgen/models/flows/factory.h"
-#include "physgen/models/zoo.h"
-#include "physgen/train/model_task.h"
+#include "physgen/zoo/zoo.h"
+#include "physgen/zoo/model_task.h"
 
 namespace {
 
@@ -33,7 +33,7 @@ double cpp_steps_per_second(int64_t steps, int64_t warmup) {
   // leaky ReLU conv conditioners 1 -> 8 -> 8 -> 2, scale clamp 3, zero-initialised last layer.
   const nlohmann::json model_options = flow_options_to_json(
       FlowOptions("affine", {8, 8}).n_layers(16).hidden({8, 8}).kernel_size(3).activation("leaky_relu"));
-  ModelSpec spec{"flow", model_options, "phi4", params, "reverse-kl", nullptr};
+  ModelSpec spec{"flow", model_options, "phi4", params, "reverse-kl", Condition()};
   Model model = build_model(spec);
   ModelTask task(model, "reverse-kl", make_target("phi4", params), 64);
   auto opts = TrainerOptions().steps(warmup + steps).batch_size(64).lr(1e-3).schedule("constant")

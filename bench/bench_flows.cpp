@@ -10,7 +10,7 @@
 
 #include "physgen/core/runtime.h"
 #include "physgen/models/flows/factory.h"
-#include "physgen/models/flows/objectives.h"
+#include "physgen/models/objectives.h"
 #include "physgen/nn/conv.h"
 
 using namespace physgen;

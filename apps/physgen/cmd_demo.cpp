@@ -27,10 +27,10 @@
 #include "physgen/mcmc/phi4_metropolis.h"
 #include "physgen/mcmc/simulate.h"
 #include "physgen/lattice/targets.h"
-#include "physgen/mcmc/flow_mcmc.h"
-#include "physgen/models/zoo.h"
+#include "physgen/mcmc/independence_metropolis.h"
+#include "physgen/zoo/zoo.h"
 #include "physgen/observables/lattice.h"
-#include "physgen/train/model_task.h"
+#include "physgen/zoo/model_task.h"
 
 namespace physgen::cli {
 
@@ -197,7 +197,7 @@ nlohmann::json run_flow(const DemoFlags& f, const torch::Device& device, const s
   seed_all(f.seed + 7);
   const nlohmann::json params = Phi4Action(p).params();
   auto target = make_target("phi4", params);
-  ModelSpec spec{"flow", default_model_options("flow", {p.L, p.L}), "phi4", params, "reverse-kl", nullptr};
+  ModelSpec spec{"flow", default_model_options("flow", {p.L, p.L}), "phi4", params, "reverse-kl", Condition()};
   Model model = build_model(spec);
   model.module->to(device);
   ModelTask task(model, "reverse-kl", target, 64);
@@ -227,8 +227,8 @@ nlohmann::json run_flow(const DemoFlags& f, const torch::Device& device, const s
   const double train_seconds = clock.elapsed();
   model.module->eval();
   const int64_t n = static_cast<int64_t>(100000 * f.scale);
-  FlowMetropolis chain(model.likelihood, target, FlowMCMCOptions().batch_size(1024).seed(f.seed));
-  FlowMCMCResult mc = chain.run(n);
+  IndependenceMetropolis chain(model.likelihood, target, IndependenceMetropolisOptions().batch_size(1024).seed(f.seed));
+  IndependenceMetropolisResult mc = chain.run(n);
   auto ens = mc.chain.to(torch::kCPU, torch::kFloat64);
   auto tf = measure_lattice(ens, "phi4", params, 1);
   std::cout << "trained " << trainer.step() << " steps in " << std::setprecision(3) << train_seconds

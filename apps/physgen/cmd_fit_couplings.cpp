@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include "cli_common.h"
+#include "physgen/observables/estimators/jackknife.h"
 #include "physgen/core/check.h"
 #include "physgen/io/sidecar.h"
 #include "physgen/models/ebm/exponential_family.h"
@@ -40,14 +41,7 @@ void run_fit(const FitFlags& f) {
             "the system of the data: the sidecar of " + f.data + " says '" + meta.system + "'");
   check_arg(x.dim() == 3 && x.size(1) == x.size(2), "--data", f.data,
             "an (N, L, L) lattice ensemble; got shape " + detail::to_display(x.sizes()));
-  // Jackknife blocks: a multiple of the chain count (blocks never straddle two chains'
-  // correlated stretches), about 20 by default.
-  int64_t blocks = f.n_blocks;
-  if (blocks == 0) {
-    const int64_t c = std::max<int64_t>(1, meta.chains);
-    blocks = c * ((20 + c - 1) / c);
-    if (blocks > x.size(0)) blocks = std::min<int64_t>(20, x.size(0));
-  }
+  const int64_t blocks = f.n_blocks > 0 ? f.n_blocks : default_jackknife_blocks(x.size(0), meta.chains);
   check_arg(blocks >= 2 && blocks <= x.size(0), "--blocks", blocks,
             "an integer in [2, " + std::to_string(x.size(0)) + "] (the number of configurations)");
   CouplingFitOptions opts;

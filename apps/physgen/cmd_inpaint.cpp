@@ -11,8 +11,7 @@
 #include "physgen/core/rng.h"
 #include "physgen/io/npy.h"
 #include "physgen/io/sidecar.h"
-#include "physgen/models/diffusion/restore.h"
-#include "physgen/models/zoo.h"
+#include "physgen/zoo/zoo.h"
 
 namespace physgen::cli {
 
@@ -44,12 +43,14 @@ void run_inpaint(const InpaintFlags& f) {
     observed = observed + f.denoise * torch::randn_like(observed);
   }
   torch::Tensor mask = f.mask.empty() ? torch::Tensor() : read_npy(f.mask);
+  check_arg(model.restorer != nullptr, "--model", f.model,
+            "a model that restores fields, e.g. ddpm (inpainting and denoising use its noise predictor and "
+            "schedule); this one is a '" + spec.family + "' model");
   RestoreOptions ro;
-  ro.noise_std(f.denoise).sign_output(spec.system == "ising");
-  ro.inpaint().resample(f.resample).jump(f.jump);
+  ro.noise_std(f.denoise).sign_output(spec.system == "ising").resample(f.resample).jump(f.jump);
 
   Progress clock("inpaint", 1, "", false);
-  RestoreResult r = restore_fields(model, observed, mask, truth, ro);
+  RestoreResult r = model.restorer->restore(observed, mask, truth, ro);
   EnsembleMeta meta;
   meta.system = spec.system.empty() ? "samples" : spec.system;
   meta.params = spec.system_params;

@@ -10,9 +10,10 @@
 #include "physgen/core/progress.h"
 #include "physgen/core/rng.h"
 #include "physgen/io/sidecar.h"
+#include "physgen/lattice/ising.h"
 #include "physgen/lattice/targets.h"
-#include "physgen/mcmc/flow_mcmc.h"
-#include "physgen/models/zoo.h"
+#include "physgen/mcmc/independence_metropolis.h"
+#include "physgen/zoo/zoo.h"
 
 namespace physgen::cli {
 
@@ -37,14 +38,10 @@ torch::Tensor draw(const Model& model, const SampleFlags& f, nlohmann::json& out
   int64_t batches = 0;
   for (int64_t done = 0; done < f.n; done += f.batch) {
     const int64_t b = std::min(f.batch, f.n - done);
-    if (model.sample_with) {
-      nlohmann::json report = nlohmann::json::object();
-      parts.push_back(model.sample_with(b, f.settings, report));
-      for (auto& [k, v] : report.items())
-        if (v.is_number()) sums[k] += v.get<double>();
-    } else {
-      parts.push_back(model.generative->sample(b));
-    }
+    nlohmann::json report = nlohmann::json::object();
+    parts.push_back(model.sample(b, f.settings, report));
+    for (auto& [k, v] : report.items())
+      if (v.is_number()) sums[k] += v.get<double>();
     ++batches;
   }
   for (auto& [k, v] : sums) out[k] = v / static_cast<double>(batches);
@@ -75,8 +72,8 @@ void run_sample(const SampleFlags& f) {
     check_arg(target != nullptr, "--mcmc", "set",
               "a model of a system with a known action (phi4 or ising); this one models '" + spec.system + "'");
     if (model.configure_likelihood) model.configure_likelihood(f.settings);
-    FlowMetropolis chain(model.likelihood, target, FlowMCMCOptions().batch_size(f.batch).seed(f.seed));
-    FlowMCMCResult r = chain.run(f.n);
+    IndependenceMetropolis chain(model.likelihood, target, IndependenceMetropolisOptions().batch_size(f.batch).seed(f.seed));
+    IndependenceMetropolisResult r = chain.run(f.n);
     x = r.chain;
     meta.algorithm = "flow-mcmc";
     out["acceptance"] = r.acceptance;
@@ -100,9 +97,8 @@ void run_sample(const SampleFlags& f) {
     meta.extra["metropolis_corrected"] = false;
     meta.extra["model"] = f.model;
   }
-  // Ising models sample continuous spins; the ensemble stores their signs.
-  if (spec.system == "ising") x = torch::sign(x).to(torch::kInt8);
-  else x = x.to(torch::kCPU, torch::kFloat32);
+  // Ising models sample continuous spins; the ensemble stores them projected (to_spins).
+  x = spec.system == "ising" ? to_spins(x.cpu()) : x.to(torch::kCPU, torch::kFloat32);
   save_ensemble(f.out, x.cpu(), meta);
   out["out"] = f.out;
   out["seconds"] = clock.elapsed();

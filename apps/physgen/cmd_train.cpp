@@ -2,7 +2,6 @@
 // from data (--data FILE.npy) or from a target action (--target phi4 ...).
 #include <filesystem>
 #include <iostream>
-#include <sstream>
 
 #include <torch/torch.h>
 
@@ -14,10 +13,10 @@
 #include "physgen/io/config.h"
 #include "physgen/io/sidecar.h"
 #include "physgen/lattice/phi4.h"
-#include "physgen/lattice/targets.h"
-#include "physgen/models/zoo.h"
-#include "physgen/train/model_task.h"
-#include "physgen/mcmc/flow_mcmc.h"
+#include "physgen/zoo/zoo.h"
+#include "physgen/zoo/model_task.h"
+#include "physgen/mcmc/independence_metropolis.h"
+#include "physgen/zoo/setup.h"
 
 namespace physgen::cli {
 
@@ -33,122 +32,21 @@ struct TrainFlags {
   double lr = 0.0;
   uint64_t seed = 1;
   bool resume = false, as_json = false, print_config = false;
-  CLI::Option *kappa_opt = nullptr, *steps_opt = nullptr, *batch_opt = nullptr, *lr_opt = nullptr;
+  CLI::Option *kappa_opt = nullptr, *steps_opt = nullptr, *batch_opt = nullptr, *lr_opt = nullptr,
+              *checkpoint_every_opt = nullptr;
   CommonOptions common;
 };
 
-/// The physical system being learned: from --target flags or the data's sidecar.
-struct System {
-  std::string name;
-  nlohmann::json params;
-  std::vector<int64_t> event_shape;
-  TargetPtr target;
-  TrainingData data;
-  nlohmann::json condition;  ///< ModelSpec::condition (null: unconditional)
-};
-
-/// Conditions of the samples of several --data files: --condition label gives
-/// file k the class label k; --condition NAME[,NAME...] takes the sidecar
-/// parameters NAME of each file as continuous conditions.
-void attach_conditions(const TrainFlags& f, const std::vector<EnsembleMeta>& metas,
-                       const std::vector<int64_t>& counts, System& s) {
-  const int64_t n = s.data.x.size(0);
-  if (f.condition == "label") {
-    std::vector<torch::Tensor> parts;
-    nlohmann::json labels = nlohmann::json::array();
-    for (size_t k = 0; k < counts.size(); ++k) {
-      parts.push_back(torch::full({counts[k]}, static_cast<int64_t>(k), torch::kInt64));
-      labels.push_back({{"file", f.data[k]}, {"params", metas[k].params}});
-    }
-    s.data.condition = torch::cat(parts).to(s.data.x.device());
-    s.condition = {{"kind", "class"}, {"classes", static_cast<int64_t>(counts.size())}, {"labels", labels}};
-    return;
-  }
-  std::vector<std::string> names;
-  std::stringstream ss(f.condition);
-  for (std::string name; std::getline(ss, name, ',');) names.push_back(name);
-  torch::Tensor c = torch::empty({n, static_cast<int64_t>(names.size())}, torch::kFloat32);
-  int64_t row = 0;
-  for (size_t k = 0; k < counts.size(); ++k) {
-    for (size_t j = 0; j < names.size(); ++j) {
-      const nlohmann::json& p = metas[k].params;
-      check_arg(p.contains(names[j]) && p[names[j]].is_number(), "--condition", names[j],
-                "'label' or a numeric parameter in the sidecar of every --data file; " + f.data[k] +
-                    " has params " + p.dump());
-      c.narrow(0, row, counts[k]).select(1, static_cast<int64_t>(j)).fill_(p[names[j]].get<double>());
-    }
-    row += counts[k];
-  }
-  s.data.condition = c.to(s.data.x.device());
-  s.condition = {{"kind", "continuous"}, {"dim", static_cast<int64_t>(names.size())}, {"names", names}};
-}
-
-System resolve_system(const TrainFlags& f, const torch::Device& device) {
-  System s;
+/// The system of --target (reverse KL) or --data (forward KL / native training).
+TrainingSystem resolve_system(const TrainFlags& f, const torch::Device& device) {
   check_arg(f.target.empty() != f.data.empty(), "--target/--data", f.target.empty() ? "(neither)" : "(both)",
             "exactly one of --target SYSTEM (reverse KL) or --data FILE.npy (forward KL)");
-  if (!f.target.empty()) {
-    check_choice("--target", f.target, {"phi4"});
-    const Phi4Params p = f.kappa_opt->count() > 0 ? Phi4Params::from_hopping(f.L, f.kappa, f.lambda_hop)
-                                                  : Phi4Params{f.L, f.m2, f.lambda};
-    p.validate();
-    s.name = "phi4";
-    s.params = Phi4Action(p).params();
-    s.event_shape = {p.L, p.L};
-    s.target = make_target(s.name, s.params);
-    return s;
-  }
-  check_arg(f.data.size() == 1 || !f.condition.empty(), "--data", std::to_string(f.data.size()) + " files",
-            "one file, or several with --condition label|PARAM");
-  std::vector<EnsembleMeta> metas;
-  std::vector<int64_t> counts;
-  std::vector<torch::Tensor> xs;
-  for (const auto& file : f.data) {
-    auto [x, meta] = load_ensemble(file);
-    std::vector<int64_t> shape(x.sizes().begin() + 1, x.sizes().end());
-    if (!xs.empty())
-      check_arg(shape == s.event_shape && meta.system == s.name, "--data", file,
-                "an ensemble of the same system and shape as " + f.data.front());
-    s.name = meta.system;
-    s.event_shape = shape;
-    counts.push_back(x.size(0));
-    xs.push_back(x.to(torch::kFloat32));
-    metas.push_back(meta);
-  }
-  s.params = metas.front().params;
-  s.data.x = torch::cat(xs).to(device);
-  if (!f.condition.empty()) attach_conditions(f, metas, counts, s);
-  if (!f.data_b.empty()) {
-    auto xb = load_ensemble(f.data_b).first;
-    check_arg(std::vector<int64_t>(xb.sizes().begin() + 1, xb.sizes().end()) == s.event_shape, "--data-b",
-              f.data_b, "an ensemble with the event shape of --data");
-    s.data.x_b = xb.to(device, torch::kFloat32);
-  }
-  // A target (exact action) only for an unconditional model of one ensemble.
-  if ((s.name == "phi4" || s.name == "ising") && f.condition.empty()) s.target = make_target(s.name, s.params);
-  return s;
-}
-
-nlohmann::json default_config(const std::string& family, const std::vector<int64_t>& shape) {
-  return {{"model", default_model_options(family, shape)},
-          {"train", default_train_options(family, shape).to_json()}};
-}
-
-/// The family's defaults for `shape` merged with the --config file: deep merge (a
-/// [model.network.unet] table changes only the keys it names); the [train] defaults follow the
-/// merged model (e.g. an exponential-family EBM trains at a higher lr), then the user's [train].
-nlohmann::json merged_config(const std::string& family, const std::vector<int64_t>& shape,
-                             const std::string& config_file) {
-  nlohmann::json config = default_config(family, shape);
-  if (config_file.empty()) return config;
-  const nlohmann::json user = parse_toml_file(config_file);
-  check_known_keys(user, {"model", "train"}, config_file);
-  if (user.contains("model")) {
-    config["model"].update(user["model"], /*merge_objects=*/true);
-    config["train"] = default_train_options(family, shape, config["model"]).to_json();
-  }
-  if (user.contains("train")) config["train"].update(user["train"], /*merge_objects=*/true);
-  return config;
+  if (f.target.empty()) return data_system(f.data, f.condition, f.data_b, device);
+  check_choice("--target", f.target, {"phi4"});
+  const Phi4Params p = f.kappa_opt->count() > 0 ? Phi4Params::from_hopping(f.L, f.kappa, f.lambda_hop)
+                                                : Phi4Params{f.L, f.m2, f.lambda};
+  p.validate();
+  return target_system("phi4", Phi4Action(p).params());
 }
 
 void run_train(TrainFlags& f) {
@@ -164,14 +62,15 @@ void run_train(TrainFlags& f) {
     std::cout << json_to_toml(merged_config(f.family, shape, f.config));
     return;
   }
-  System sys = resolve_system(f, device);
+  TrainingSystem sys = resolve_system(f, device);
   nlohmann::json config = merged_config(f.family, sys.event_shape, f.config);
   check_arg(!f.out.empty(), "--out", f.out, "a checkpoint path MODEL.pt");
   TrainerOptions topts = TrainerOptions::from_json(config["train"]);
   if (f.steps_opt->count()) topts.steps(f.steps);
   if (f.batch_opt->count()) topts.batch_size(f.batch);
   if (f.lr_opt->count()) topts.lr(f.lr);
-  topts.checkpoint_path(f.out).checkpoint_every(f.checkpoint_every);
+  topts.checkpoint_path(f.out);
+  if (f.checkpoint_every_opt->count()) topts.checkpoint_every(f.checkpoint_every);
   topts.csv_path(f.csv.empty() ? f.out + ".csv" : f.csv);
   topts.progress(!f.as_json);
 
@@ -257,8 +156,10 @@ void register_train(CLI::App& app) {
                   "print the configuration as TOML and exit: the defaults, merged with --config if given");
     sub->add_option("--out", f->out, "checkpoint MODEL.pt (written atomically; history in MODEL.pt.csv)");
     sub->add_option("--csv", f->csv, "training history CSV (default: OUT.csv)");
-    sub->add_option("--checkpoint-every", f->checkpoint_every, "also checkpoint every K steps (0: at the end)")
-        ->capture_default_str()->check(CLI::NonNegativeNumber);
+    f->checkpoint_every_opt =
+        sub->add_option("--checkpoint-every", f->checkpoint_every,
+                        "also checkpoint every K steps (0: at the end; overrides the config)")
+            ->check(CLI::NonNegativeNumber);
     sub->add_flag("--resume", f->resume, "continue the run whose checkpoint is at --out");
     sub->add_option("--seed", f->seed, "random seed")->capture_default_str();
     sub->add_flag("--json", f->as_json, "print one JSON object with the result");

@@ -8,8 +8,8 @@
 #include "physgen/core/check.h"
 #include "physgen/core/progress.h"
 #include "physgen/io/sidecar.h"
-#include "physgen/models/gan/cyclegan.h"
-#include "physgen/models/zoo.h"
+#include "physgen/lattice/ising.h"
+#include "physgen/zoo/zoo.h"
 
 namespace physgen::cli {
 
@@ -25,9 +25,9 @@ struct TranslateFlags {
 void run_translate(const TranslateFlags& f) {
   const torch::Device device = apply_common_options(f.common);
   Model model = load_model(f.model, device);
-  auto net = std::dynamic_pointer_cast<CycleGanImpl>(model.module);
+  const std::shared_ptr<Translator> net = model.translator;
   check_arg(net != nullptr, "--model", f.model,
-            "a 'cyclegan' checkpoint (physgen train cyclegan --data A.npy --data-b B.npy); this one is a '" +
+            "a translator checkpoint, e.g. cyclegan (physgen train cyclegan --data A.npy --data-b B.npy); this one is a '" +
                 model.spec.family + "' model");
   auto [x, meta] = load_ensemble(f.in);
   const std::vector<int64_t> shape = net->event_shape();
@@ -40,9 +40,9 @@ void run_translate(const TranslateFlags& f) {
               "an ensemble of the model's system '" + model.spec.system + "'; its sidecar says '" + meta.system + "'");
   const std::string direction = f.reverse ? "ba" : "ab";
   Progress clock("translate", 1, "", false);
-  torch::Tensor y = net->translate(x.to(torch::kFloat32), direction, f.batch).to(torch::kCPU, torch::kFloat32);
+  torch::Tensor y = net->translate(x.to(torch::kFloat32), f.reverse, f.batch).to(torch::kCPU, torch::kFloat32);
   const std::string system = meta.system;
-  if (system == "ising") y = torch::where(y >= 0, torch::ones_like(y), -torch::ones_like(y)).to(torch::kInt8);
+  if (system == "ising") y = to_spins(y);
 
   EnsembleMeta out_meta;
   out_meta.system = system.empty() ? "samples" : system;

@@ -1,5 +1,8 @@
 #include "physgen/io/checkpoint.h"
 
+#include <array>
+#include <cstdint>
+
 #include <set>
 #include <sstream>
 
@@ -44,12 +47,85 @@ int64_t read_int(InputArchive& a, const char* key, const std::string& path) {
   return v.toInt();
 }
 
+// ----------------------------------------------------------------- archive integrity
+
+/// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), as the zip format stores it.
+uint32_t crc32(const unsigned char* data, size_t n) {
+  static const auto table = [] {
+    std::array<uint32_t, 256> t{};
+    for (uint32_t i = 0; i < 256; ++i) {
+      uint32_t c = i;
+      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+      t[i] = c;
+    }
+    return t;
+  }();
+  uint32_t c = 0xFFFFFFFFu;
+  for (size_t i = 0; i < n; ++i) c = table[(c ^ data[i]) & 0xFF] ^ (c >> 8);
+  return c ^ 0xFFFFFFFFu;
+}
+
+uint32_t le32(const std::string& b, size_t at) {
+  return static_cast<uint32_t>(static_cast<unsigned char>(b[at])) |
+         static_cast<uint32_t>(static_cast<unsigned char>(b[at + 1])) << 8 |
+         static_cast<uint32_t>(static_cast<unsigned char>(b[at + 2])) << 16 |
+         static_cast<uint32_t>(static_cast<unsigned char>(b[at + 3])) << 24;
+}
+uint16_t le16(const std::string& b, size_t at) {
+  return static_cast<uint16_t>(static_cast<unsigned char>(b[at]) | static_cast<unsigned char>(b[at + 1]) << 8);
+}
+
+/// Checks the zip container of a checkpoint before LibTorch parses it: the end-of-directory
+/// record, every central-directory entry, its local header, and the CRC-32 of every stored
+/// entry. LibTorch's reader trusts the container (a corrupted archive can crash its
+/// TorchScript type parser, tests/unit/test_fuzz_readers.cpp), so a damaged file must end
+/// here, in an IoError. Archives that need zip64 (over 4 GiB) are passed on unchecked.
+void verify_archive(const std::string& path) {
+  const std::string b = read_file_bytes(path);
+  auto corrupt = [&](const std::string& what) {
+    return IoError(path + ": not a readable checkpoint (truncated or corrupt file?): " + what);
+  };
+  if (b.size() < 22) throw corrupt("too short for a zip archive");
+  size_t eocd = std::string::npos;
+  const size_t lowest = b.size() > 22 + 65535 ? b.size() - 22 - 65535 : 0;
+  for (size_t at = b.size() - 22 + 1; at-- > lowest;)
+    if (le32(b, at) == 0x06054b50u) {
+      eocd = at;
+      break;
+    }
+  if (eocd == std::string::npos) throw corrupt("no zip end-of-directory record");
+  const uint16_t entries = le16(b, eocd + 10);
+  const uint32_t dir_size = le32(b, eocd + 12), dir_offset = le32(b, eocd + 16);
+  if (entries == 0xFFFF || dir_offset == 0xFFFFFFFFu || dir_size == 0xFFFFFFFFu) return;  // zip64
+  if (entries == 0) throw corrupt("an empty archive");
+  if (static_cast<uint64_t>(dir_offset) + dir_size > eocd) throw corrupt("the zip directory lies outside the file");
+  size_t at = dir_offset;
+  for (uint16_t e = 0; e < entries; ++e) {
+    if (at + 46 > eocd || le32(b, at) != 0x02014b50u) throw corrupt("a damaged zip directory entry");
+    const uint16_t method = le16(b, at + 10);
+    const uint32_t crc = le32(b, at + 16), csize = le32(b, at + 20), usize = le32(b, at + 24);
+    const uint16_t name_len = le16(b, at + 28), extra_len = le16(b, at + 30), comment_len = le16(b, at + 32);
+    const uint32_t local = le32(b, at + 42);
+    if (csize == 0xFFFFFFFFu || usize == 0xFFFFFFFFu || local == 0xFFFFFFFFu) return;  // zip64 entry
+    if (local + 30ull > b.size() || le32(b, local) != 0x04034b50u) throw corrupt("a damaged zip entry header");
+    const uint64_t data = local + 30ull + le16(b, local + 26) + le16(b, local + 28);
+    if (data + csize > dir_offset) throw corrupt("a zip entry runs past the directory");
+    if (method == 0) {
+      if (csize != usize) throw corrupt("a stored zip entry with two sizes");
+      if (crc32(reinterpret_cast<const unsigned char*>(b.data()) + data, csize) != crc)
+        throw corrupt("a zip entry fails its CRC-32 check");
+    }
+    at += 46ull + name_len + extra_len + comment_len;
+  }
+}
+
 // Opens the archive and checks it is a physgen checkpoint.
 void open_archive(InputArchive& a, const std::string& path, c10::optional<torch::Device> device) {
   if (!file_exists(path)) {
     (void)read_file_bytes(path);  // throws IoError with the precise reason
     throw IoError("cannot read " + path + ": not a regular file");
   }
+  verify_archive(path);
   try {
     a.load_from(path, device);
   } catch (const c10::Error& e) {

@@ -12,11 +12,6 @@
 namespace physgen {
 namespace {
 
-[[noreturn]] void raise(Blame blame, const std::string& msg) {
-  if (blame == Blame::file) throw IoError(msg);
-  throw InvalidArgument(msg);
-}
-
 const nlohmann::json& required(const nlohmann::json& j, const char* key, const std::string& where) {
   if (!j.contains(key)) throw IoError(where + ": missing required key '" + key + "'");
   return j.at(key);
@@ -48,12 +43,12 @@ bool is_lattice_system(const std::string& system) { return system == "ising" || 
 int64_t param_size(const EnsembleMeta& meta, const char* key, bool needed, const std::string& where,
                    Blame blame) {
   if (!meta.params.is_object() || !meta.params.contains(key)) {
-    if (needed) raise(blame, where + ": params of system '" + meta.system + "' lack '" + key + "'");
+    if (needed) raise_error(blame, where + ": params of system '" + meta.system + "' lack '" + key + "'");
     return -1;
   }
   const auto& v = meta.params.at(key);
   if (!v.is_number_integer() || v.get<int64_t>() < 1) {
-    raise(blame, where + ": params." + key + " must be a positive integer, got " + v.dump());
+    raise_error(blame, where + ": params." + key + " must be a positive integer, got " + v.dump());
   }
   return v.get<int64_t>();
 }
@@ -135,19 +130,19 @@ void from_json(const nlohmann::json& j, EnsembleMeta& m) { m = ensemble_meta_fro
 void validate_ensemble(const torch::Tensor& x, const EnsembleMeta& meta, const std::string& where,
                        Blame blame) {
   if (!x.defined() || x.dim() < 1) {
-    raise(blame, where + ": expected samples of shape (N, ...), got " +
+    raise_error(blame, where + ": expected samples of shape (N, ...), got " +
                      (x.defined() ? shape_string(x.sizes()) : std::string("an undefined tensor")));
   }
   if (meta.layout != "chain-major" && meta.layout != "sample-major") {
-    raise(blame, where + ": layout '" + meta.layout + "' is not one of 'chain-major', 'sample-major'");
+    raise_error(blame, where + ": layout '" + meta.layout + "' is not one of 'chain-major', 'sample-major'");
   }
   if (meta.chains < 1 || meta.samples_per_chain < 1) {
-    raise(blame, where + ": chains = " + std::to_string(meta.chains) + " and samples_per_chain = " +
+    raise_error(blame, where + ": chains = " + std::to_string(meta.chains) + " and samples_per_chain = " +
                      std::to_string(meta.samples_per_chain) + " must both be >= 1");
   }
   const int64_t n = x.size(0);
   if (n / meta.chains != meta.samples_per_chain || n % meta.chains != 0) {
-    raise(blame, where + ": " + std::to_string(n) + " samples, but chains * samples_per_chain = " +
+    raise_error(blame, where + ": " + std::to_string(n) + " samples, but chains * samples_per_chain = " +
                      std::to_string(meta.chains) + " * " + std::to_string(meta.samples_per_chain) + " = " +
                      std::to_string(meta.chains * meta.samples_per_chain));
   }
@@ -156,17 +151,17 @@ void validate_ensemble(const torch::Tensor& x, const EnsembleMeta& meta, const s
     const int64_t L = param_size(meta, "L", true, where, blame);
     check_shape(x, {kAnyDim, L, L}, where, "(N, L, L) with L = params.L", blame);
     if (meta.system == "phi4" && !floating) {
-      raise(blame, where + ": phi4 fields must be floating point, got " + c10::toString(x.scalar_type()));
+      raise_error(blame, where + ": phi4 fields must be floating point, got " + c10::toString(x.scalar_type()));
     }
     if (meta.system == "ising") {
       if (!floating && x.scalar_type() != torch::kInt8) {
-        raise(blame, where + ": ising spins must be int8 or floating point, got " +
+        raise_error(blame, where + ": ising spins must be int8 or floating point, got " +
                          c10::toString(x.scalar_type()));
       }
       auto off = (x.abs() != 1).reshape({-1});
       if (off.numel() > 0 && off.any().item<bool>()) {
         const int64_t i = off.nonzero().select(1, 0)[0].item<int64_t>();
-        raise(blame, where + ": ising spins must be +-1, found " +
+        raise_error(blame, where + ": ising spins must be +-1, found " +
                          std::to_string(x.reshape({-1})[i].item<double>()) + " at flat index " +
                          std::to_string(i));
       }

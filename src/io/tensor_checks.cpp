@@ -7,14 +7,10 @@
 #include "physgen/core/check.h"
 
 namespace physgen {
-namespace {
-
-[[noreturn]] void raise(Blame blame, const std::string& msg) {
+void raise_error(Blame blame, const std::string& msg) {
   if (blame == Blame::file) throw IoError(msg);
   throw InvalidArgument(msg);
 }
-
-}  // namespace
 
 std::string shape_string(at::IntArrayRef sizes) {
   std::ostringstream os;
@@ -51,7 +47,7 @@ void check_finite(const torch::Tensor& t, const std::string& what, Blame blame) 
   const double value = t.reshape({-1})[flat].item<double>();
   std::ostringstream os;
   os << what << " contains NaN/Inf at index " << shape_string(idx) << " (value " << value << ")";
-  raise(blame, os.str());
+  raise_error(blame, os.str());
 }
 
 void check_shape(const torch::Tensor& t, const std::vector<int64_t>& expected,
@@ -65,7 +61,7 @@ void check_shape(const torch::Tensor& t, const std::vector<int64_t>& expected,
   if (!description.empty()) msg += description + " = ";
   msg += shape_string(expected) + ", got " +
          (t.defined() ? shape_string(t.sizes()) : std::string("an undefined tensor"));
-  raise(blame, msg);
+  raise_error(blame, msg);
 }
 
 }  // namespace physgen

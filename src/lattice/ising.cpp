@@ -22,6 +22,11 @@ nlohmann::json IsingParams::to_json() const {
 
 double ising_beta_critical() { return 0.5 * std::log1p(std::sqrt(2.0)); }
 
+torch::Tensor to_spins(const torch::Tensor& x) {
+  check_arg(x.defined(), "x", "undefined", "a tensor of field values");
+  return torch::where(x >= 0, torch::ones_like(x, torch::kInt8), -torch::ones_like(x, torch::kInt8));
+}
+
 IsingModel::IsingModel(IsingParams params) : params_(params) { params_.validate(); }
 
 void IsingModel::check_configs(const torch::Tensor& s) const {

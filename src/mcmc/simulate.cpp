@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "physgen/core/check.h"
+#include "physgen/core/memory.h"
 #include "physgen/core/progress.h"
 
 namespace physgen {
@@ -15,6 +16,20 @@ void RecordOptions::validate() const {
 
 torch::Tensor record_chain(MarkovChain& chain, const RecordOptions& opts) {
   opts.validate();
+  // The ensemble is allocated once, chain-major (C, S, *event), and each recorded state is
+  // copied into its rows: one copy of the ensemble in memory, checked before the chain runs.
+  // (A chain without a state before its first update allocates after it.)
+  std::vector<int64_t> shape;
+  torch::Tensor out;
+  auto allocate = [&](const torch::Tensor& state) {
+    shape = {state.size(0), opts.samples};
+    shape.insert(shape.end(), state.sizes().begin() + 1, state.sizes().end());
+    int64_t bytes = static_cast<int64_t>(state.element_size());
+    for (int64_t s : shape) bytes *= s;
+    check_memory(bytes, "ensemble (chains x samples x sites)", "samples", std::to_string(opts.samples));
+    out = torch::empty(shape, state.options().device(torch::kCPU));
+  };
+  if (chain.state().defined()) allocate(chain.state());
   const int64_t total = opts.therm + opts.samples * opts.every;
   Progress progress(opts.label, total, "updates", opts.progress);
   int64_t done = 0;
@@ -26,21 +41,17 @@ torch::Tensor record_chain(MarkovChain& chain, const RecordOptions& opts) {
     done += n;
     progress.update(done, "thermalising");
   }
-  std::vector<torch::Tensor> recorded;
-  recorded.reserve(opts.samples);
   for (int64_t t = 0; t < opts.samples; ++t) {
     chain.update(opts.every);
     done += opts.every;
-    recorded.push_back(chain.state().to(torch::kCPU).clone());
+    if (!out.defined()) allocate(chain.state());
+    out.select(1, t).copy_(chain.state());
     progress.update(done);
   }
   progress.finish();
-  // (S, C, ...) -> (C, S, ...) -> (C*S, ...)
-  auto stacked = torch::stack(recorded, 0).transpose(0, 1).contiguous();
-  auto sizes = stacked.sizes().vec();
-  std::vector<int64_t> out{sizes[0] * sizes[1]};
-  out.insert(out.end(), sizes.begin() + 2, sizes.end());
-  return stacked.reshape(out);
+  std::vector<int64_t> flat{shape[0] * shape[1]};
+  flat.insert(flat.end(), shape.begin() + 2, shape.end());
+  return out.view(flat);
 }
 
 }  // namespace physgen

@@ -45,4 +45,11 @@ std::string activation_name(Activation a) {
 
 std::vector<std::string> activation_names() { return activations().names(); }
 
+torch::Tensor activate_smooth(const std::string& name, const torch::Tensor& x) {
+  if (name == "tanh") return torch::tanh(x);
+  if (name == "softplus") return torch::softplus(x);
+  if (name == "silu") return torch::silu(x);
+  return torch::elu(x);
+}
+
 }  // namespace physgen

@@ -3,19 +3,13 @@
 #include <torch/torch.h>
 
 #include "physgen/core/check.h"
+#include "physgen/nn/activation.h"
 #include "physgen/core/registry.h"
 #include "physgen/nn/time_mlp.h"
 
 namespace physgen {
 
 namespace {
-
-torch::Tensor activate(const std::string& name, const torch::Tensor& x) {
-  if (name == "tanh") return torch::tanh(x);
-  if (name == "softplus") return torch::softplus(x);
-  if (name == "silu") return torch::silu(x);
-  return torch::elu(x);
-}
 
 /// Circular padding by p on both spatial dimensions of (n, c, H, W), from cat/narrow only
 /// (differentiable to any order). Requires p <= H, W.
@@ -65,7 +59,7 @@ torch::Tensor TimeConvFieldImpl::forward(const torch::Tensor& t, const torch::Te
   const size_t n_layers = layers->size();
   for (size_t i = 0; i < n_layers; ++i) {
     h = layers[i]->as<torch::nn::Conv2d>()->forward(pad_periodic(torch::cat({h, tc}, 1), p));
-    if (i + 1 < n_layers) h = activate(options.activation(), h);
+    if (i + 1 < n_layers) h = activate_smooth(options.activation(), h);
   }
   return h.reshape({n, H * W});
 }

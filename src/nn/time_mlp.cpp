@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "physgen/core/check.h"
+#include "physgen/nn/activation.h"
 #include "physgen/core/registry.h"
 
 namespace physgen {
@@ -10,13 +11,6 @@ namespace physgen {
 std::vector<std::string> time_mlp_activations() { return {"tanh", "softplus", "silu", "elu"}; }
 
 namespace {
-
-torch::Tensor activate(const std::string& name, const torch::Tensor& x) {
-  if (name == "tanh") return torch::tanh(x);
-  if (name == "softplus") return torch::softplus(x);
-  if (name == "silu") return torch::silu(x);
-  return torch::elu(x);
-}
 
 }  // namespace
 
@@ -83,7 +77,7 @@ torch::Tensor TimeMLPImpl::forward(const torch::Tensor& t, const torch::Tensor& 
   const size_t n_layers = layers->size();
   for (size_t i = 0; i < n_layers; ++i) {
     h = layers[i]->as<torch::nn::Linear>()->forward(torch::cat({h, tau}, 1));
-    if (i + 1 < n_layers) h = activate(options.activation(), h);
+    if (i + 1 < n_layers) h = activate_smooth(options.activation(), h);
   }
   return h;
 }

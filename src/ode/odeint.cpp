@@ -150,4 +150,19 @@ OdeResult odeint(const OdeFunction& f, const torch::Tensor& y0, double t0, doubl
   return odeint(as_system(f), OdeState{y0}, t0, t1, options);
 }
 
+OdeOptions make_ode_options(const std::string& method, int64_t steps, double rtol, double atol) {
+  const OdeMethodInfo& info = ode_methods().get(method);
+  check_arg(steps >= 0, "steps", steps, "an integer >= 0");
+  check_arg(rtol >= 0 && atol >= 0, "rtol/atol", std::to_string(rtol) + "/" + std::to_string(atol),
+            "values >= 0");
+  OdeOptions o(method);
+  if (info.adaptive) {
+    if (rtol > 0) o.rtol(rtol);
+    if (atol > 0) o.atol(atol);
+  } else {
+    o.n_steps(steps > 0 ? steps : 20);
+  }
+  return o;
+}
+
 }  // namespace physgen

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "physgen/core/check.h"
+#include "physgen/core/options.h"
 #include "physgen/core/progress.h"
 #include "physgen/core/registry.h"
 #include "physgen/io/atomic_file.h"
@@ -46,28 +47,11 @@ void TrainerOptions::validate() const {
   check_arg(checkpoint_every_ >= 0, "checkpoint_every", checkpoint_every_, "an integer >= 0");
 }
 
-nlohmann::json TrainerOptions::to_json() const {
-  return {{"steps", steps_},       {"batch_size", batch_size_}, {"lr", lr_},
-          {"optimizer", optimizer_}, {"weight_decay", weight_decay_}, {"schedule", schedule_},
-          {"warmup", warmup_},     {"grad_clip", grad_clip_},   {"log_every", log_every_},
-          {"checkpoint_every", checkpoint_every_}};
-}
+nlohmann::json TrainerOptions::to_json() const { return options_to_json(*this); }
 
 TrainerOptions TrainerOptions::from_json(const nlohmann::json& j) {
   TrainerOptions o;
-  check_known_keys(j, {"steps", "batch_size", "lr", "optimizer", "weight_decay", "schedule", "warmup",
-                       "grad_clip", "log_every", "checkpoint_every"},
-                   "[train]");
-  if (j.contains("steps")) o.steps(j["steps"].get<int64_t>());
-  if (j.contains("batch_size")) o.batch_size(j["batch_size"].get<int64_t>());
-  if (j.contains("lr")) o.lr(j["lr"].get<double>());
-  if (j.contains("optimizer")) o.optimizer(j["optimizer"].get<std::string>());
-  if (j.contains("weight_decay")) o.weight_decay(j["weight_decay"].get<double>());
-  if (j.contains("schedule")) o.schedule(j["schedule"].get<std::string>());
-  if (j.contains("warmup")) o.warmup(j["warmup"].get<int64_t>());
-  if (j.contains("grad_clip")) o.grad_clip(j["grad_clip"].get<double>());
-  if (j.contains("log_every")) o.log_every(j["log_every"].get<int64_t>());
-  if (j.contains("checkpoint_every")) o.checkpoint_every(j["checkpoint_every"].get<int64_t>());
+  options_from_json(o, j, "train");
   o.validate();
   return o;
 }
@@ -76,16 +60,17 @@ TrainerOptions TrainerOptions::from_json(const nlohmann::json& j) {
 
 namespace {
 
-std::unique_ptr<torch::optim::Optimizer> make_optimiser(const TrainerOptions& o,
-                                                        const std::vector<torch::Tensor>& params) {
+std::unique_ptr<torch::optim::Optimizer> make_optimiser(const TrainerOptions& o, const std::vector<torch::Tensor>& params,
+                                                        const GroupSettings& g) {
+  const double lr = o.lr() * g.lr_scale;
   if (o.optimizer() == "adam")
     return std::make_unique<torch::optim::Adam>(
-        params, torch::optim::AdamOptions(o.lr()).weight_decay(o.weight_decay()));
+        params, torch::optim::AdamOptions(lr).betas({g.beta1, g.beta2}).weight_decay(o.weight_decay()));
   if (o.optimizer() == "adamw")
     return std::make_unique<torch::optim::AdamW>(
-        params, torch::optim::AdamWOptions(o.lr()).weight_decay(o.weight_decay()));
+        params, torch::optim::AdamWOptions(lr).betas({g.beta1, g.beta2}).weight_decay(o.weight_decay()));
   return std::make_unique<torch::optim::SGD>(
-      params, torch::optim::SGDOptions(o.lr()).momentum(0.9).weight_decay(o.weight_decay()));
+      params, torch::optim::SGDOptions(lr).momentum(0.9).weight_decay(o.weight_decay()));
 }
 
 /// Whether every parameter of m is finite: one fused reduction, one host sync.
@@ -152,8 +137,12 @@ class CsvHistory {
 Trainer::Trainer(TrainingTask& task, TrainerOptions options) : task_(task), options_(std::move(options)) {
   options_.validate();
   for (auto& [name, params] : task_.parameter_groups()) {
+    const GroupSettings g = task_.group_settings(name);
+    check_arg(g.lr_scale > 0 && std::isfinite(g.lr_scale), "group_settings(" + name + ").lr_scale", g.lr_scale,
+              "a finite value > 0");
     group_names_.push_back(name);
-    optimisers_.push_back(make_optimiser(options_, params));
+    lr_scales_.push_back(g.lr_scale);
+    optimisers_.push_back(make_optimiser(options_, params, g));
   }
 }
 
@@ -168,8 +157,8 @@ double Trainer::lr_at(int64_t step) const {
 }
 
 void Trainer::set_lr(double lr) {
-  for (auto& opt : optimisers_)
-    for (auto& group : opt->param_groups()) group.options().set_lr(lr);
+  for (size_t i = 0; i < optimisers_.size(); ++i)
+    for (auto& group : optimisers_[i]->param_groups()) group.options().set_lr(lr * lr_scales_[i]);
 }
 
 void Trainer::save(const std::string& path) const {
@@ -188,8 +177,12 @@ void Trainer::resume(const std::string& path) {
 
 TrainResult Trainer::fit(const torch::Tensor& data, int64_t stop_at) {
   TrainResult result;
-  if (data.defined())
+  if (data.defined()) {
     check_arg(data.dim() >= 1 && data.size(0) >= 1, "data", data.sizes(), "a non-empty (N, ...) tensor");
+    check_arg(options_.batch_size() <= data.size(0), "batch_size", options_.batch_size(),
+              "at most the number of training samples N = " + std::to_string(data.size(0)) +
+                  " (minibatches are drawn from them)");
+  }
   CsvHistory csv(options_.csv_path(), step_);
   auto opts = raw(optimisers_);
   const int64_t start = step_;

@@ -60,13 +60,16 @@ run $PG train gan --data "$T/ising.npy" --config "$T/small.toml" --out "$T/ising
 run $PG sample --model "$T/ising.pt" --n 16 --out "$T/ising.s.npy" $C
 run $PG measure "$T/ising.s.npy"
 
-# Latent interpolation (GAN, VAE) and VAE latent arithmetic.
+# Latent interpolation (GAN, VAE) and latent arithmetic through the same latent view (VAE:
+# posterior means; GAN: generator inversion).
 run $PG interpolate --model "$T/gan.pt" --n-steps 5 --n-paths 3 --out "$T/interp.npy" --json $C
 grep -q '"n_paths": 3' "$T/out" && ok "interpolate json" || bad "interpolate json: $(cat "$T/out")"
 run $PG interpolate --model "$T/cgan.pt" --n-steps 4 --condition 0 --method linear --out "$T/interp_c.npy" $C
 run $PG interpolate --model "$T/vae.pt" --n-steps 4 --arithmetic "$T/phi4.npy,$T/phi4b.npy,$T/phi4.npy" --out "$T/arith.npy" $C
 expect_error 2 "n-steps" $PG interpolate --model "$T/gan.pt" --n-steps 1 --out "$T/i.npy" $C
-expect_error 2 "arithmetic" $PG interpolate --model "$T/gan.pt" --arithmetic "$T/phi4.npy,$T/phi4.npy,$T/phi4.npy" --out "$T/i.npy" $C
+run $PG interpolate --model "$T/gan.pt" --n-steps 3 --arithmetic "$T/phi4.npy,$T/phi4b.npy,$T/phi4.npy" --out "$T/arith_gan.npy" --json $C
+has "$T/out" '"encoder": "inversion"' "GAN arithmetic encodes by inversion"
+expect_error 2 "three ensembles" $PG interpolate --model "$T/gan.pt" --arithmetic "$T/phi4.npy,$T/phi4.npy" --out "$T/i.npy" $C
 expect_error 2 "latent code" $PG interpolate --model "$T/ebm.pt" --out "$T/i.npy" $C
 
 # CycleGAN between the two couplings; translate both ways.

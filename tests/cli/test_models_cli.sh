@@ -30,6 +30,18 @@ expect_error 2 "condition" $PG train flow --data "$T/phi4.npy" "$T/phi4.npy" --c
 expect_error 2 "\-\-target" $PG train flow --target ising --out "$T/x.pt" $C
 expect_error 3 "no_such.pt" $PG sample --model "$T/no_such.pt" --n 5 --out "$T/x.npy" $C
 
+# A killed run keeps its last periodic checkpoint whether checkpoint_every came from the flag or
+# from the [train] table of --config (the flag's default must not override the file's value).
+printf '[train]\ncheckpoint_every = 50\n' >"$T/every.toml"
+for how in flag config; do
+  if [ "$how" = flag ]; then extra=(--checkpoint-every 50); else extra=(--config "$T/every.toml"); fi
+  timeout -s KILL 8 $PG train flow --data "$T/toy.npy" --steps 100000000 --out "$T/killed_$how.pt" "${extra[@]}" $C \
+      >/dev/null 2>&1
+  if [ -f "$T/killed_$how.pt" ]; then ok "a killed run keeps its periodic checkpoint ($how)"
+  else bad "a killed run left no checkpoint (checkpoint_every by $how)"; fi
+  run $PG sample --model "$T/killed_$how.pt" --n 16 --out "$T/killed_$how.npy" $C
+done
+
 # Forward KL on data.
 run $PG train flow --data "$T/toy.npy" --steps 30 --out "$T/toyflow.pt" --json $C
 has "$T/out" '"objective": "forward-kl"' "flow on data trains by forward KL"

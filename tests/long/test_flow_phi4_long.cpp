@@ -25,19 +25,16 @@
 
 #include "physgen/core/rng.h"
 #include "physgen/core/runtime.h"
-#include "physgen/mcmc/flow_mcmc.h"
+#include "physgen/mcmc/independence_metropolis.h"
 #include "physgen/models/flows/factory.h"
-#include "physgen/models/flows/objectives.h"
+#include "physgen/models/objectives.h"
 #include "support/phi4_test_target.h"
+#include "support/test_util.h"
+
+using physgen_test::env_or;
 
 using namespace physgen;
 
-namespace {
-double env_or(const char* name, double fallback) {
-  const char* v = std::getenv(name);
-  return v ? std::atof(v) : fallback;
-}
-}  // namespace
 
 TEST(FlowPhi4Long, TutorialScaleRealNVPReachesTheIssueTargets) {
   const int threads = static_cast<int>(env_or("PHYSGEN_FLOW_THREADS", 1));
@@ -97,7 +94,7 @@ TEST(FlowPhi4Long, TutorialScaleRealNVPReachesTheIssueTargets) {
   // The tutorial's ESS is that of training-size batches (64), averaged; it exceeds the pooled
   // ESS of many samples when the log-weights have heavy tails. Both are reported.
   const double batch_ess = is.batch_ess;
-  auto mc = flow_mcmc(*flow, *target, 16384, FlowMCMCOptions().batch_size(4096).seed(3));
+  auto mc = independence_metropolis(*flow, *target, 16384, IndependenceMetropolisOptions().batch_size(4096).seed(3));
   // chi = V <m^2> (m = mean field) from the corrected chain, for a comparison with HMC.
   auto m = mc.chain.to(torch::kFloat64).mean({1, 2});
   const double chi = static_cast<double>(L * L) * m.square().mean().item<double>();

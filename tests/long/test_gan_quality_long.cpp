@@ -48,18 +48,17 @@
 #include "physgen/mcmc/hmc.h"
 #include "physgen/mcmc/ising.h"
 #include "physgen/mcmc/simulate.h"
-#include "physgen/models/zoo.h"
+#include "physgen/zoo/zoo.h"
 #include "physgen/observables/lattice.h"
-#include "physgen/train/model_task.h"
+#include "physgen/zoo/model_task.h"
+#include "support/test_util.h"
+
+using physgen_test::env_or;
 
 using namespace physgen;
 
 namespace {
 
-double env_or(const char* name, double fallback) {
-  const char* v = std::getenv(name);
-  return v ? std::atof(v) : fallback;
-}
 
 constexpr const char* kM = "network=mlp+hidden=[256,256]+latent_dim=32+schedule=cosine";
 constexpr const char* kPhi4Variants =

@@ -15,8 +15,12 @@
 
 #include "physgen/models/cnf/cnf.h"
 #include "physgen/models/flow_matching/flow_matching.h"
+#include "support/test_util.h"
 
 using namespace physgen;
+
+using physgen_test::SingleThread;
+using physgen_test::seconds_since;
 
 namespace {
 
@@ -25,7 +29,7 @@ constexpr double kBound = 2.35;
 // Noisy two moons, standardized by the exact moments of the noise-free arcs:
 // upper arc (cos a, sin a), lower arc (1 - cos a, 1/2 - sin a), a ~ U[0, pi], plus
 // N(0, noise^2) per coordinate; then x -> ((x - 0.5) / 0.87, (y - 0.25) / 0.5).
-torch::Tensor two_moons(int64_t n, double noise = 0.1) {
+torch::Tensor standardized_two_moons(int64_t n, double noise = 0.1) {
   auto a = torch::rand({n}, torch::kFloat64) * 3.14159265358979323846;
   auto upper = torch::rand({n}, torch::kFloat64) < 0.5;
   auto x = torch::where(upper, torch::cos(a), 1.0 - torch::cos(a));
@@ -48,10 +52,6 @@ Nll test_nll(LikelihoodModel& model, torch::nn::Module& module, const torch::Ten
   return {nll.mean().item<double>(), nll.std().item<double>() / std::sqrt(double(test.size(0)))};
 }
 
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
 void expect_learned(const char* name, Nll untrained, Nll trained) {
   std::printf("%s: test NLL untrained %.3f +- %.3f, trained %.3f +- %.3f, bound %.2f\n", name,
               untrained.mean, untrained.se, trained.mean, trained.se, kBound);
@@ -61,18 +61,10 @@ void expect_learned(const char* name, Nll untrained, Nll trained) {
 
 }  // namespace
 
-// Tiny tensors: one intra-op thread is fastest and leaves the second core to the other
-// test process; restored on exit.
-struct SingleThread {
-  int previous = torch::get_num_threads();
-  SingleThread() { torch::set_num_threads(1); }
-  ~SingleThread() { torch::set_num_threads(previous); }
-};
-
 TEST(CnfFmTraining, CnfOnTwoMoonsBeatsTheBound) {
   SingleThread single_thread;
   torch::manual_seed(11);
-  auto test = two_moons(2000);
+  auto test = standardized_two_moons(2000);
   CNF model(CNFOptions({2})
                 .field(TimeMLPOptions(2).hidden({64, 64}).zero_init_output(true))
                 .trace("hutchinson")
@@ -86,7 +78,7 @@ TEST(CnfFmTraining, CnfOnTwoMoonsBeatsTheBound) {
   int64_t nfe = 0;
   for (int it = 0; it < iterations; ++it) {
     opt.zero_grad();
-    auto loss = model->loss(two_moons(256));
+    auto loss = model->loss(standardized_two_moons(256));
     loss.backward();
     opt.step();
     nfe += model->last_stats().nfe;
@@ -101,7 +93,7 @@ TEST(CnfFmTraining, CnfOnTwoMoonsBeatsTheBound) {
 TEST(CnfFmTraining, FlowMatchingOnTwoMoonsBeatsTheBound) {
   SingleThread single_thread;
   torch::manual_seed(12);
-  auto test = two_moons(2000);
+  auto test = standardized_two_moons(2000);
   FlowMatching model(FlowMatchingOptions({2})
                          .field(TimeMLPOptions(2).hidden({128, 128}).activation("silu"))
                          .coupling("ot")
@@ -117,7 +109,7 @@ TEST(CnfFmTraining, FlowMatchingOnTwoMoonsBeatsTheBound) {
       }
     }
     opt.zero_grad();
-    auto loss = model->loss(two_moons(128));
+    auto loss = model->loss(standardized_two_moons(128));
     loss.backward();
     opt.step();
   }

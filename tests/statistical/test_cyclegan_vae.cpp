@@ -17,8 +17,12 @@
 #include "physgen/models/gan/cyclegan.h"
 #include "physgen/models/vae/vae.h"
 #include "physgen/train/trainer.h"
+#include "support/test_util.h"
 
 using namespace physgen;
+
+using physgen_test::SingleThread;
+using physgen_test::seconds_since;
 
 namespace {
 
@@ -27,10 +31,6 @@ struct OneThread {
   OneThread() { configure_runtime(1); }
   ~OneThread() { configure_runtime(previous); }
 };
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 torch::Tensor covariance(const torch::Tensor& x) {
   auto d = x - x.mean(0);

@@ -15,18 +15,19 @@
 
 #include "physgen/core/rng.h"
 #include "physgen/data/toy2d.h"
-#include "physgen/models/diffusion/task.h"
+#include "physgen/models/diffusion/ddpm.h"
+#include "physgen/models/diffusion/score_sde.h"
+#include "physgen/models/pfgm/pfgm.h"
+#include "physgen/models/pfgm/pfgmpp.h"
 #include "physgen/train/trainer.h"
+#include "support/test_util.h"
 
 using namespace physgen;
 
-namespace {
+using physgen_test::SingleThread;
+using physgen_test::seconds_since;
 
-struct SingleThread {
-  int previous = torch::get_num_threads();
-  SingleThread() { torch::set_num_threads(1); }
-  ~SingleThread() { torch::set_num_threads(previous); }
-};
+namespace {
 
 /// Component k of the 8 Gaussians nearest to each point: centres at angles 2 pi k / 8.
 torch::Tensor component(const torch::Tensor& x) {

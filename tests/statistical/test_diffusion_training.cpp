@@ -21,18 +21,19 @@
 #include "physgen/core/rng.h"
 #include "physgen/data/toy2d.h"
 #include "physgen/eval/distances.h"
-#include "physgen/models/diffusion/task.h"
+#include "physgen/models/diffusion/ddpm.h"
+#include "physgen/models/diffusion/score_sde.h"
+#include "physgen/models/pfgm/pfgm.h"
+#include "physgen/models/pfgm/pfgmpp.h"
 #include "physgen/train/trainer.h"
+#include "support/test_util.h"
 
 using namespace physgen;
 
-namespace {
+using physgen_test::SingleThread;
+using physgen_test::seconds_since;
 
-struct SingleThread {
-  int previous = torch::get_num_threads();
-  SingleThread() { torch::set_num_threads(1); }
-  ~SingleThread() { torch::set_num_threads(previous); }
-};
+namespace {
 
 struct Sw {
   double value, se;
@@ -57,10 +58,6 @@ TrainerOptions trainer_options(int64_t steps, double lr) {
       .warmup(50)
       .progress(false)
       .log_every(100);
-}
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 void expect_learned(const std::string& name, Sw untrained, Sw trained, double floor,

@@ -25,22 +25,18 @@
 #include "physgen/models/ebm/ebm.h"
 #include "physgen/models/ebm/exponential_family.h"
 #include "physgen/train/trainer.h"
+#include "support/test_util.h"
 
 using namespace physgen;
 
+using physgen_test::SingleThread;
+using physgen_test::seconds_since;
+
 namespace {
-struct OneThread {
-  int previous = torch::get_num_threads();
-  OneThread() { configure_runtime(1); }
-  ~OneThread() { configure_runtime(previous); }
-};
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 }  // namespace
 
 TEST(EbmTraining, MaximumLikelihoodRecoversPhi4Couplings) {
-  OneThread one;
+  physgen_test::SingleThread one;
   const auto t0 = std::chrono::steady_clock::now();
   seed_all(71);
   const Phi4Params params{4, -1.0, 1.0};
@@ -125,7 +121,7 @@ TEST(EbmTraining, HeatBathSweepsSampleTheExactIsingDistribution) {
 }
 
 TEST(EbmTraining, MaximumLikelihoodRecoversIsingBeta) {
-  OneThread one;
+  physgen_test::SingleThread one;
   const auto t0 = std::chrono::steady_clock::now();
   IsingParams params;
   params.L = 8;
@@ -165,7 +161,7 @@ TEST(EbmTraining, MaximumLikelihoodRecoversIsingBeta) {
 }
 
 TEST(EbmTraining, DenoisingScoreMatchingLearnsTheGaussianScore) {
-  OneThread one;
+  physgen_test::SingleThread one;
   const auto t0 = std::chrono::steady_clock::now();
   seed_all(72);
   auto mu = torch::tensor({0.5, -1.0}), L = torch::tensor({{1.0, 0.0}, {0.6, 0.5}});

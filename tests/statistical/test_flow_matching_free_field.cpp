@@ -13,8 +13,8 @@
 #include "physgen/core/rng.h"
 #include "physgen/core/runtime.h"
 #include "physgen/lattice/phi4.h"
-#include "physgen/models/zoo.h"
-#include "physgen/train/model_task.h"
+#include "physgen/zoo/zoo.h"
+#include "physgen/zoo/model_task.h"
 
 using namespace physgen;
 
@@ -37,12 +37,12 @@ torch::Tensor free_field_draws(int64_t n, int64_t L, double m2) {
   return torch::matmul(torch::randn({n, V}, torch::kFloat64), chol.t()).reshape({n, L, L});
 }
 
-struct Estimate {
+struct MeanSe {
   double mean, se;
 };
 
 /// Per-sample site averages f_i, mean and standard error over the (independent) samples.
-Estimate mean_se(const torch::Tensor& per_sample) {
+MeanSe mean_se(const torch::Tensor& per_sample) {
   auto f = per_sample.to(torch::kFloat64);
   return {f.mean().item<double>(), f.std().item<double>() / std::sqrt(double(f.size(0)))};
 }
@@ -76,8 +76,8 @@ TEST(FlowMatchingFreeField, ReproducesTheExactPropagator) {
   const int64_t n = 4000;
   auto x = model.sample_with(n, s, report).to(torch::kFloat64);
   ASSERT_TRUE(torch::isfinite(x).all().item<bool>());
-  const Estimate g0 = mean_se(x.square().mean({1, 2}));
-  const Estimate g1 = mean_se(0.5 * (x * torch::roll(x, 1, 1) + x * torch::roll(x, 1, 2)).mean({1, 2}));
+  const MeanSe g0 = mean_se(x.square().mean({1, 2}));
+  const MeanSe g1 = mean_se(0.5 * (x * torch::roll(x, 1, 1) + x * torch::roll(x, 1, 2)).mean({1, 2}));
   auto exact = free_field_propagator(kL, kM2);
   auto wrong = free_field_propagator(kL, 1.2 * kM2);
   const double e0 = exact[0][0].item<double>(), e1 = exact[0][1].item<double>();

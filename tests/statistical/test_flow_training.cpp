@@ -12,18 +12,18 @@
 
 #include "physgen/core/rng.h"
 #include "physgen/core/runtime.h"
-#include "physgen/mcmc/flow_mcmc.h"
+#include "physgen/mcmc/independence_metropolis.h"
 #include "physgen/models/flows/factory.h"
-#include "physgen/models/flows/objectives.h"
+#include "physgen/models/objectives.h"
 #include "support/phi4_test_target.h"
+#include "support/test_util.h"
 
 using namespace physgen;
 
-namespace {
+using physgen_test::SingleThread;
+using physgen_test::seconds_since;
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
+namespace {
 
 // KL(q || p) = E_q[log q + S] + log Z estimated on n fresh samples: (mean, standard error).
 std::pair<double, double> kl_to_target(FlowImpl& flow, const Target& target, double log_z,
@@ -88,7 +88,7 @@ TEST(FlowTraining, ReverseKLOnTheFreeFieldReachesTheExactTargetAndFlowMCMCIsExac
   double acceptance = 0;
   {
     const auto t1 = std::chrono::steady_clock::now();
-    auto res = flow_mcmc(*flow, target, 1 << 15, FlowMCMCOptions().batch_size(4096).seed(5));
+    auto res = independence_metropolis(*flow, target, 1 << 15, IndependenceMetropolisOptions().batch_size(4096).seed(5));
     chain = res.chain.to(torch::kFloat64);
     acceptance = res.acceptance;
     std::printf("flow MCMC: %ld steps in %.1f s, acceptance %.3f, proposal ESS %.3f\n",

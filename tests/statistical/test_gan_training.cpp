@@ -18,22 +18,14 @@
 #include "physgen/eval/mode_coverage.h"
 #include "physgen/models/gan/gan.h"
 #include "physgen/train/trainer.h"
+#include "support/test_util.h"
 
 using namespace physgen;
 
+using physgen_test::SingleThread;
+using physgen_test::seconds_since;
+
 namespace {
-
-// Tiny tensors: one intra-op thread (restored on exit), and heap-recycled allocations
-// (configure_runtime's mallopt settings; without them small-tensor loops page-fault).
-struct SingleThread {
-  int previous = torch::get_num_threads();
-  SingleThread() { configure_runtime(1); }
-  ~SingleThread() { configure_runtime(previous); }
-};
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 torch::Tensor normal_log_pdf(const torch::Tensor& x, double mu, double sd) {
   return -0.5 * ((x - mu) / sd).pow(2) - std::log(sd) - 0.5 * std::log(2 * 3.14159265358979323846);

@@ -15,12 +15,13 @@
 #include "physgen/core/rng.h"
 #include "physgen/core/runtime.h"
 #include "physgen/models/ebm/langevin.h"
+#include "support/test_util.h"
 
 using namespace physgen;
 
 namespace {
 
-const auto kF64 = torch::TensorOptions().dtype(torch::kFloat64);
+using physgen_test::kF64;
 
 struct Quadratic {
   torch::Tensor A = torch::tensor({{2.0, 0.8}, {0.8, 1.0}}, kF64);
@@ -45,16 +46,11 @@ double max_z(const torch::Tensor& x, const torch::Tensor& mean, const torch::Ten
   return std::max(z_mean.max().item<double>(), z_cov.max().item<double>());
 }
 
-struct OneThread {
-  int previous = torch::get_num_threads();
-  OneThread() { configure_runtime(1); }
-  ~OneThread() { configure_runtime(previous); }
-};
 
 }  // namespace
 
 TEST(Langevin, UlaMatchesItsExactStationaryGaussian) {
-  OneThread one;
+  physgen_test::SingleThread one;
   seed_all(11);
   Quadratic q;
   const double eps = 0.2;
@@ -69,7 +65,7 @@ TEST(Langevin, UlaMatchesItsExactStationaryGaussian) {
 }
 
 TEST(Langevin, MalaReproducesTheTargetAtALargeStep) {
-  OneThread one;
+  physgen_test::SingleThread one;
   seed_all(12);
   Quadratic q;
   auto r = langevin(q.energy(), torch::randn({20000, 2}, kF64),
@@ -82,7 +78,7 @@ TEST(Langevin, MalaReproducesTheTargetAtALargeStep) {
 }
 
 TEST(Langevin, PersistentChainsConvergeToTheTarget) {
-  OneThread one;
+  physgen_test::SingleThread one;
   seed_all(13);
   Quadratic q;
   ReplayBuffer buffer(5000, {2}, /*reinit_prob=*/0.0, "normal", 3.0, kF64);

@@ -45,7 +45,7 @@ torch::Tensor observables(const Phi4Action& action, const torch::Tensor& x) {
 
 enum Obs { kAction = 0, kVirial = 1, kPhi2 = 2, kAbsM = 3, kG0 = 4 };
 
-struct Estimate {
+struct ObsEstimate {
   torch::Tensor mean;   // (K)
   torch::Tensor error;  // (K)
   double value(int k) const { return mean[k].item<double>(); }
@@ -53,7 +53,7 @@ struct Estimate {
 };
 
 // Thermalises, then averages the observables every `thin` updates, per chain.
-Estimate run(MarkovChain& chain, const Phi4Action& action, int64_t therm, int64_t n_meas,
+ObsEstimate run(MarkovChain& chain, const Phi4Action& action, int64_t therm, int64_t n_meas,
              int64_t thin) {
   chain.update(therm);
   torch::Tensor sum;
@@ -67,7 +67,7 @@ Estimate run(MarkovChain& chain, const Phi4Action& action, int64_t therm, int64_
   return {per_chain.mean(0), per_chain.std(0) / std::sqrt(C)};
 }
 
-void expect_free_field(const Estimate& e, const Phi4Params& p, const std::string& label) {
+void expect_free_field(const ObsEstimate& e, const Phi4Params& p, const std::string& label) {
   auto g = free_field_propagator(p.L, p.m2);
   EXPECT_NEAR(e.value(kAction), 0.5, 4 * e.err(kAction)) << label << " <S>/V";
   EXPECT_NEAR(e.value(kVirial), 1.0, 4 * e.err(kVirial)) << label << " virial";

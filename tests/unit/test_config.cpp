@@ -3,7 +3,7 @@
 
 #include "physgen/core/check.h"
 #include "physgen/io/config.h"
-#include "unit/io_test_util.h"
+#include "support/io_test_util.h"
 
 namespace physgen {
 namespace {

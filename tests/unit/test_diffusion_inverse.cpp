@@ -7,25 +7,20 @@
 
 #include <torch/torch.h>
 
-#include "diffusion_test_util.h"
+#include "support/diffusion_test_util.h"
 #include "physgen/core/check.h"
 #include "physgen/core/rng.h"
 #include "physgen/models/diffusion/inverse.h"
 
 using namespace physgen;
 using physgen_test::Gaussian;
+using physgen_test::exact_epsilon;
+using physgen_test::kMaxZ;
 using physgen_test::moment_max_z;
 
 namespace {
 
-constexpr double kMaxZ = 4.0;
 
-EpsilonFunction exact_epsilon(const Gaussian& g, const NoiseSchedule& s) {
-  return [&g, &s](const torch::Tensor& x, int64_t i) {
-    const double ab = s.alpha_bar(i);
-    return -std::sqrt(1.0 - ab) * g.score(x, std::sqrt(ab), std::sqrt(1.0 - ab));
-  };
-}
 
 }  // namespace
 

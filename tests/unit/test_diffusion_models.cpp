@@ -12,7 +12,10 @@
 #include "physgen/core/rng.h"
 #include "physgen/io/checkpoint.h"
 #include "physgen/io/config.h"
-#include "physgen/models/diffusion/task.h"
+#include "physgen/models/diffusion/ddpm.h"
+#include "physgen/models/diffusion/score_sde.h"
+#include "physgen/models/pfgm/pfgm.h"
+#include "physgen/models/pfgm/pfgmpp.h"
 
 using namespace physgen;
 
@@ -32,7 +35,7 @@ void check_checkpoint_round_trip(Holder model, const std::string& family,
   const std::string path = temp_path(family + ".pt");
   DiffusionTask<Holder> task(model, family);
   Trainer trainer(task,
-                  TrainerOptions().steps(6).batch_size(32).progress(false).checkpoint_path(path));
+                  TrainerOptions().steps(6).batch_size(16).progress(false).checkpoint_path(path));
   TrainResult r = trainer.fit(data);
   ASSERT_EQ(r.status, TrainResult::Status::Finished) << r.message;
   CheckpointInfo info = read_checkpoint_info(path);
@@ -45,7 +48,7 @@ void check_checkpoint_round_trip(Holder model, const std::string& family,
   seed_all(12345);  // a different initialisation
   Holder rebuilt(rebuilt_options);
   DiffusionTask<Holder> rebuilt_task(rebuilt, family);
-  Trainer resumed(rebuilt_task, TrainerOptions().steps(6).batch_size(32).progress(false));
+  Trainer resumed(rebuilt_task, TrainerOptions().steps(6).batch_size(16).progress(false));
   resumed.resume(path);
   EXPECT_EQ(resumed.step(), 6);
   auto a = model->parameters();

@@ -1,4 +1,4 @@
-// restore_fields (what `physgen inpaint` runs): input validation, the known region kept
+// The DDPM Restorer view (restore_fields; what `physgen inpaint` runs): input validation, the known region kept
 // exactly, and the reported errors against hand-computed ones.
 #include <gtest/gtest.h>
 
@@ -8,13 +8,19 @@
 
 #include "physgen/core/check.h"
 #include "physgen/models/diffusion/restore.h"
-#include "physgen/models/zoo.h"
+#include "physgen/zoo/zoo.h"
 
 namespace {
 
 using physgen::InvalidArgument;
 using physgen::RestoreOptions;
-using physgen::restore_fields;
+
+/// What `physgen inpaint` calls: the model's Restorer view (restore_fields for a DDPM).
+physgen::RestoreResult restore(const physgen::Model& m, const torch::Tensor& observed, const torch::Tensor& mask,
+                               const torch::Tensor& truth, const RestoreOptions& o) {
+  if (!m.restorer) throw InvalidArgument("model: '" + m.spec.family + "' has no Restorer view ('ddpm' model expected)");
+  return m.restorer->restore(observed, mask, truth, o);
+}
 
 physgen::Model small_model(const std::string& family = "ddpm") {
   physgen::ModelSpec s;
@@ -34,7 +40,7 @@ physgen::Model small_model(const std::string& family = "ddpm") {
 
 RestoreOptions fast() {
   RestoreOptions o;
-  o.inpaint().resample(2).jump(5);
+  o.resample(2).jump(5);
   return o;
 }
 
@@ -47,7 +53,7 @@ TEST(DiffusionRestore, InpaintingKeepsTheKnownRegionAndReportsTheErrors) {
   auto mask = torch::ones({4, 4});
   mask.slice(0, 1, 3).slice(1, 1, 3).zero_();  // the 2 x 2 centre is unknown
   auto observed = truth * mask + 7.0 * (1 - mask);  // values under mask = 0 are ignored
-  auto r = restore_fields(m, observed, mask, truth, fast());
+  auto r = restore(m, observed, mask, truth, fast());
   ASSERT_EQ(r.x.sizes(), truth.sizes());
   EXPECT_EQ(r.report["mode"], "inpaint");
   EXPECT_EQ(r.report["n"], 3);
@@ -68,7 +74,7 @@ TEST(DiffusionRestore, InpaintingKeepsTheKnownRegionAndReportsTheErrors) {
   // 50 steps, 2 passes over blocks of 5 (re-noising 5 steps after all but the last pass).
   EXPECT_GE(r.report["nfe"].get<int64_t>(), 40);
   // One field without a batch dimension; no truth -> no errors.
-  auto one = restore_fields(m, observed[0], mask, torch::Tensor(), fast());
+  auto one = restore(m, observed[0], mask, torch::Tensor(), fast());
   EXPECT_EQ(one.x.sizes(), (std::vector<int64_t>{1, 4, 4}));
   EXPECT_FALSE(one.report.contains("rmse"));
 }
@@ -80,7 +86,7 @@ TEST(DiffusionRestore, DenoisingReportsTheInputError) {
   auto y = truth + 0.2 * torch::randn({5, 4, 4});
   RestoreOptions o;
   o.noise_std(0.2);
-  auto r = restore_fields(m, y, torch::Tensor(), truth, o);
+  auto r = restore(m, y, torch::Tensor(), truth, o);
   EXPECT_EQ(r.report["mode"], "denoise");
   EXPECT_NEAR(r.report["rmse_input"].get<double>(),
               std::sqrt((y - truth).to(torch::kFloat64).square().mean().item<double>()), 1e-6);
@@ -89,7 +95,7 @@ TEST(DiffusionRestore, DenoisingReportsTheInputError) {
   EXPECT_TRUE(torch::isfinite(r.x).all().item<bool>());
   // Signs for Ising models.
   o.sign_output(true);
-  auto s = restore_fields(m, y, torch::Tensor(), truth, o);
+  auto s = restore(m, y, torch::Tensor(), truth, o);
   EXPECT_TRUE(((s.x == 1) | (s.x == -1)).all().item<bool>());
 }
 
@@ -107,22 +113,23 @@ TEST(DiffusionRestore, InvalidInputsAreRejectedWithClearMessages) {
     }
   };
   RestoreOptions o = fast();
-  expect_message([&] { restore_fields(m, torch::randn({2, 4, 5}), mask, {}, o); }, "observed.shape");
-  expect_message([&] { restore_fields(m, x, torch::ones({4, 5}), {}, o); }, "mask.shape");
+  expect_message([&] { restore(m, torch::randn({2, 4, 5}), mask, {}, o); }, "observed.shape");
+  expect_message([&] { restore(m, x, torch::ones({4, 5}), {}, o); }, "mask.shape");
   auto bad = mask.clone();
   bad[1][1] = 0.5;
-  expect_message([&] { restore_fields(m, x, bad, {}, o); }, "0 and 1");
-  expect_message([&] { restore_fields(m, x, mask, torch::randn({3, 4, 4}), o); }, "truth.shape");
+  expect_message([&] { restore(m, x, bad, {}, o); }, "0 and 1");
+  expect_message([&] { restore(m, x, mask, torch::randn({3, 4, 4}), o); }, "truth.shape");
   auto nan = x.clone();
   nan[0][0][0] = std::nan("");
-  expect_message([&] { restore_fields(m, nan, mask, {}, o); }, "finite");
-  expect_message([&] { restore_fields(m, x, torch::Tensor(), {}, o); }, "exactly one");
+  expect_message([&] { restore(m, nan, mask, {}, o); }, "finite");
+  expect_message([&] { restore(m, x, torch::Tensor(), {}, o); }, "exactly one");
   RestoreOptions both = fast();
   both.noise_std(0.1);
-  expect_message([&] { restore_fields(m, x, mask, {}, both); }, "exactly one");
+  expect_message([&] { restore(m, x, mask, {}, both); }, "exactly one");
   RestoreOptions huge;
   huge.noise_std(1e6);
-  expect_message([&] { restore_fields(m, x, torch::Tensor(), {}, huge); }, "noise_std");
+  expect_message([&] { restore(m, x, torch::Tensor(), {}, huge); }, "noise_std");
   auto sde = small_model("score-sde");
-  expect_message([&] { restore_fields(sde, x, mask, {}, o); }, "'ddpm' model");
+  EXPECT_EQ(sde.restorer, nullptr);  // score-sde restores nothing: inpaint refuses it
+  expect_message([&] { restore(sde, x, mask, {}, o); }, "'ddpm' model");
 }

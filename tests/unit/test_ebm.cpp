@@ -16,11 +16,12 @@
 #include "physgen/models/ebm/ebm.h"
 #include "physgen/models/ebm/exponential_family.h"
 #include "physgen/models/ebm/langevin.h"
+#include "support/test_util.h"
 
 using namespace physgen;
 
 namespace {
-const auto kF64 = torch::TensorOptions().dtype(torch::kFloat64);
+using physgen_test::kF64;
 constexpr double kPi = 3.14159265358979323846;
 
 torch::Tensor random_spins(int64_t n, int64_t L) {

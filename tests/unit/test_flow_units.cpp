@@ -8,7 +8,7 @@
 #include <torch/torch.h>
 
 #include "physgen/core/check.h"
-#include "physgen/mcmc/flow_mcmc.h"
+#include "physgen/mcmc/independence_metropolis.h"
 #include "physgen/models/flows/base.h"
 #include "physgen/models/flows/factory.h"
 #include "physgen/models/flows/masks.h"
@@ -254,7 +254,7 @@ TEST(FlowMCMC, ExactModelAcceptsEverythingAndBookkeepingIsConsistent) {
   torch::manual_seed(7);
   GaussianTarget target;
   auto exact = Flow(std::vector<BijectorPtr>{}, StandardNormal(std::vector<int64_t>{3}).ptr());
-  auto r = flow_mcmc(*exact, target, 1000, FlowMCMCOptions().batch_size(300));
+  auto r = independence_metropolis(*exact, target, 1000, IndependenceMetropolisOptions().batch_size(300));
   EXPECT_EQ(r.chain.size(0), 1000);
   EXPECT_DOUBLE_EQ(r.acceptance, 1.0);
   EXPECT_NEAR(r.proposal_ess, 1.0, 1e-12);
@@ -262,8 +262,8 @@ TEST(FlowMCMC, ExactModelAcceptsEverythingAndBookkeepingIsConsistent) {
   // A poor model (too wide): rejections repeat the previous state, acceptances change it.
   auto wide = Flow(std::vector<BijectorPtr>{},
                    DiagonalGaussian(DiagonalGaussianOptions({3}).log_scale(std::log(2.0))).ptr());
-  auto chain = FlowMetropolis(wide.ptr(), std::make_shared<GaussianTarget>(),
-                              FlowMCMCOptions().batch_size(64).seed(1));
+  auto chain = IndependenceMetropolis(wide.ptr(), std::make_shared<GaussianTarget>(),
+                              IndependenceMetropolisOptions().batch_size(64).seed(1));
   auto a = chain.run(500);
   EXPECT_GT(a.acceptance, 0.05);
   EXPECT_LT(a.acceptance, 0.95);

@@ -14,11 +14,12 @@
 #include "physgen/models/gan/latent.h"
 #include "physgen/models/gan/losses.h"
 #include "physgen/nn/dcgan.h"
+#include "support/test_util.h"
 
 using namespace physgen;
 
 namespace {
-const auto kF64 = torch::TensorOptions().dtype(torch::kFloat64);
+using physgen_test::kF64;
 
 double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
@@ -164,9 +165,12 @@ TEST(GanTask, AlternatesWithNCriticAndClipsWeights) {
     for (const auto& p : gan->discriminator_parameters()) EXPECT_LE(p.abs().max().item<double>(), 0.05 + 1e-7);
   }
   EXPECT_EQ(task.parameter_groups()[0].first, "generator");
-  // The optimisers got the task's Adam coefficients.
-  auto& adam = static_cast<torch::optim::AdamOptions&>(opt_d.param_groups()[0].options());
-  EXPECT_DOUBLE_EQ(std::get<0>(adam.betas()), 0.5);
+  // The task asks the Trainer for its Adam coefficients and the generator's lr scale.
+  const GroupSettings gd = task.group_settings("discriminator"), gg = task.group_settings("generator");
+  EXPECT_DOUBLE_EQ(gd.beta1, gan->options.adam_beta1());
+  EXPECT_DOUBLE_EQ(gd.beta2, gan->options.adam_beta2());
+  EXPECT_DOUBLE_EQ(gd.lr_scale, 1.0);
+  EXPECT_DOUBLE_EQ(gg.lr_scale, gan->options.generator_lr_scale());
 }
 
 // Weight average: after the k-th generator update avg = d avg + (1 - d) w, d = min(ema, (1+k)/(10+k)).

@@ -7,7 +7,7 @@
 
 #include "physgen/core/check.h"
 #include "physgen/io/npy.h"
-#include "unit/io_test_util.h"
+#include "support/io_test_util.h"
 
 namespace physgen {
 namespace {

@@ -6,7 +6,7 @@
 
 #include <torch/torch.h>
 
-#include "diffusion_test_util.h"
+#include "support/diffusion_test_util.h"
 #include "physgen/core/check.h"
 #include "physgen/core/rng.h"
 #include "physgen/models/pfgm/pfgm.h"

@@ -10,12 +10,13 @@
 #include "physgen/lattice/phi4.h"
 #include "physgen/mcmc/hmc.h"
 #include "physgen/mcmc/phi4_metropolis.h"
+#include "support/test_util.h"
 
 using namespace physgen;
 
 namespace {
 
-const auto kF64 = torch::TensorOptions().dtype(torch::kFloat64);
+using physgen_test::kF64;
 
 double max_rel_diff(const torch::Tensor& a, const torch::Tensor& b) {
   auto scale = b.abs().max().item<double>();

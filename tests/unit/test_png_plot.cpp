@@ -9,7 +9,7 @@
 #include "physgen/core/check.h"
 #include "physgen/io/plot.h"
 #include "physgen/io/png.h"
-#include "unit/io_test_util.h"
+#include "support/io_test_util.h"
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-function"

@@ -9,7 +9,7 @@
 #include "physgen/core/version.h"
 #include "physgen/io/npy.h"
 #include "physgen/io/sidecar.h"
-#include "unit/io_test_util.h"
+#include "support/io_test_util.h"
 
 namespace physgen {
 namespace {

@@ -12,11 +12,12 @@
 #include "physgen/core/check.h"
 #include "physgen/core/rng.h"
 #include "physgen/models/vae/vae.h"
+#include "support/test_util.h"
 
 using namespace physgen;
 
 namespace {
-const auto kF64 = torch::TensorOptions().dtype(torch::kFloat64);
+using physgen_test::kF64;
 constexpr double kSigma = 0.5;
 
 struct LinearGaussian {

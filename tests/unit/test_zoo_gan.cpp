@@ -6,13 +6,13 @@
 
 #include <torch/torch.h>
 
-#include "io_test_util.h"
+#include "support/io_test_util.h"
 #include "physgen/core/check.h"
 #include "physgen/core/rng.h"
 #include "physgen/core/runtime.h"
 #include "physgen/models/gan/cyclegan.h"
-#include "physgen/models/zoo.h"
-#include "physgen/train/model_task.h"
+#include "physgen/zoo/zoo.h"
+#include "physgen/zoo/model_task.h"
 
 namespace {
 
@@ -50,7 +50,7 @@ ModelSpec make_spec(const Case& c) {
   spec.model["event_shape"] = c.shape;
   spec.system = "toy";
   spec.objective = "native";
-  spec.condition = c.condition;
+  spec.condition = Condition::from_json(c.condition);
   return spec;
 }
 
@@ -167,7 +167,7 @@ TEST(ZooGan, DefaultsPickNetworksByShapeAndRoundTrip) {
     ModelSpec spec;
     spec.family = f;
     spec.model = default_model_options(f, {8, 8});
-    if (f == "cgan") spec.condition = kClass;
+    if (f == "cgan") spec.condition = Condition::from_json(kClass);
     // Built spec = defaults (+ the derived condition width).
     nlohmann::json expected = spec.model;
     if (f == "cgan") expected["condition_dim"] = 3;
@@ -184,7 +184,7 @@ TEST(ZooGan, BadOptionsAndConditionsAreRejected) {
   spec.family = "cgan";
   spec.model = default_model_options("cgan", {2});
   EXPECT_THROW(build_model(spec), InvalidArgument);  // no condition
-  spec.condition = kClass;
+  spec.condition = Condition::from_json(kClass);
   spec.model["condition_dim"] = 5;  // disagrees with 3 classes
   EXPECT_THROW(build_model(spec), InvalidArgument);
   spec.model["condition_dim"] = 0;
@@ -203,8 +203,8 @@ TEST(ZooGan, BadOptionsAndConditionsAreRejected) {
   spec.family = "vae";
   spec.model = default_model_options("vae", {2});
   EXPECT_THROW(build_model(spec), InvalidArgument);  // vae is unconditional
-  spec.condition = nullptr;
-  Model cg = build_model(ModelSpec{"cyclegan", default_model_options("cyclegan", {2}), "toy", {}, "", nullptr});
+  spec.condition = Condition();
+  Model cg = build_model(ModelSpec{"cyclegan", default_model_options("cyclegan", {2}), "toy", {}, "", Condition()});
   EXPECT_THROW(ModelTask(cg, "native", nullptr, 8, d), InvalidArgument);  // no x_b
 }
 

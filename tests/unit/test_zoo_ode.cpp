@@ -2,13 +2,13 @@
 // load_model round trip with identical log-densities, sampler settings and their report.
 #include <gtest/gtest.h>
 
-#include "io_test_util.h"
+#include "support/io_test_util.h"
 #include "physgen/core/check.h"
 #include "physgen/core/rng.h"
 #include "physgen/core/runtime.h"
-#include "physgen/models/cnf/ode_options_json.h"
-#include "physgen/models/zoo.h"
-#include "physgen/train/model_task.h"
+#include "physgen/zoo/ode_options_json.h"
+#include "physgen/zoo/zoo.h"
+#include "physgen/zoo/model_task.h"
 
 namespace {
 
@@ -119,7 +119,7 @@ TEST(ZooOdeOptions, JsonRoundTripAndUnknownKeys) {
       auto bad = j;
       bad["hiden"] = {8};
       try {
-        build_model(ModelSpec{family, bad, "", {}, "", nullptr});
+        build_model(ModelSpec{family, bad, "", {}, "", Condition()});
         ADD_FAILURE() << "unknown key accepted";
       } catch (const InvalidArgument& e) {
         EXPECT_NE(std::string(e.what()).find("hiden"), std::string::npos) << e.what();
@@ -129,10 +129,10 @@ TEST(ZooOdeOptions, JsonRoundTripAndUnknownKeys) {
   }
   auto j = default_model_options("flow-matching", {4});
   j["field"] = "conv";
-  EXPECT_THROW(build_model(ModelSpec{"flow-matching", j, "", {}, "", nullptr}), InvalidArgument);
+  EXPECT_THROW(build_model(ModelSpec{"flow-matching", j, "", {}, "", Condition()}), InvalidArgument);
   j = default_model_options("cnf", {4});
   j["solver"] = "rk45";
-  EXPECT_THROW(build_model(ModelSpec{"cnf", j, "", {}, "", nullptr}), InvalidArgument);
+  EXPECT_THROW(build_model(ModelSpec{"cnf", j, "", {}, "", Condition()}), InvalidArgument);
 }
 
 TEST(ZooOdeOptions, ConvFieldIsTranslationEquivariant) {
@@ -140,7 +140,7 @@ TEST(ZooOdeOptions, ConvFieldIsTranslationEquivariant) {
   seed_all(5);
   auto j = default_model_options("flow-matching", {4, 6});
   j["event_shape"] = std::vector<int64_t>{4, 6};
-  Model m = build_model(ModelSpec{"flow-matching", j, "", {}, "", nullptr});
+  Model m = build_model(ModelSpec{"flow-matching", j, "", {}, "", Condition()});
   auto x = torch::randn({3, 4, 6});
   SamplerSettings s;
   s.solver = "rk4";

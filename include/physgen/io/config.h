@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "physgen/core/options.h"
+
 namespace physgen {
 
 /// True if physgen was built with TOML support (libtomlplusplus-dev); when not,
@@ -34,11 +36,6 @@ std::string json_to_toml(const nlohmann::json& j);
 /// Writes json_to_toml(j) to `path` atomically.
 void write_toml_file(const std::string& path, const nlohmann::json& j);
 
-/// Throws InvalidArgument if the object `j` has a key outside `known`:
-///   "unknown key 'lrr' in WHERE (did you mean 'lr'?); valid keys: batch, lr, steps".
-/// `where` names the section, e.g. "[train] of run.toml". InvalidArgument if `j`
-/// is neither an object nor null (null: nothing to check).
-void check_known_keys(const nlohmann::json& j, const std::vector<std::string>& known,
-                      const std::string& where);
+/// check_known_keys (unknown TOML / JSON keys with "did you mean") is in core/options.h.
 
 }  // namespace physgen

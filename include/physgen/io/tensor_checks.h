@@ -14,6 +14,9 @@ namespace physgen {
 /// Who supplied a bad tensor: a caller (InvalidArgument) or a file (IoError).
 enum class Blame { argument, file };
 
+/// Throws the error of `blame`: InvalidArgument (argument) or IoError (file), with `msg`.
+[[noreturn]] void raise_error(Blame blame, const std::string& msg);
+
 /// Wildcard for check_shape(): any size is accepted in this dimension.
 constexpr int64_t kAnyDim = -1;
 

@@ -43,6 +43,12 @@ struct IsingParams {
 /// References: H. A. Kramers & G. H. Wannier, Phys. Rev. 60, 252 (1941).
 double ising_beta_critical();
 
+/// Projects fields onto Ising spins, s = +1 where x >= 0 and -1 where x < 0, as int8 (any
+/// shape, on x's device). The one rule every command uses to turn a model's continuous output
+/// into spins (sample, interpolate, translate, inpaint); x = 0 maps to +1 (torch::sign would
+/// give 0, which is no spin). Throws InvalidArgument for an undefined tensor.
+torch::Tensor to_spins(const torch::Tensor& x);
+
 /// The Ising model as a physgen Target: action(s) = beta H(s).
 ///
 /// Configurations are (B, L, L) tensors of +-1 values in any dtype and on any

@@ -23,4 +23,9 @@ std::string activation_name(Activation a);
 /// Every accepted activation name.
 std::vector<std::string> activation_names();
 
+/// The smooth activations of the time-conditioned fields (TimeMLP, TimeConvField: their CNF
+/// traces differentiate them twice): tanh(x), softplus(x), x*sigmoid(x) ("silu"), elu(x) for
+/// any other name (the options validate the name first, against time_mlp_activations()).
+torch::Tensor activate_smooth(const std::string& name, const torch::Tensor& x);
+
 }  // namespace physgen

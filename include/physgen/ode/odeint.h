@@ -93,6 +93,17 @@ struct OdeOptions {
   /// Times at which to record the state, monotone from t0 towards t1 and inside
   /// [t0, t1]. Steps are shortened to land on them exactly (no interpolation).
   TORCH_ARG(std::vector<double>, t_eval) = {};
+
+ public:
+  /// The JSON fields (core/options.h): the [model.solver] table of every ODE family.
+  template <class V>
+  void fields(V&& v) {
+    v("method", method());
+    v("n_steps", n_steps());
+    v("rtol", rtol());
+    v("atol", atol());
+    v("max_steps", max_steps());
+  }
 };
 
 /// Counters and status of one integration.
@@ -134,5 +145,10 @@ OdeResult odeint(const OdeFunction& f, const torch::Tensor& y0, double t0, doubl
 /// Validates `options` and the time span for use with `y0` (what odeint checks);
 /// throws InvalidArgument naming the offending option.
 void check_ode_options(const OdeOptions& options, double t0, double t1);
+
+/// OdeOptions for a solver name with fixed steps or tolerances (0 -> the default: 20 steps
+/// for fixed-step methods, rtol = atol = 1e-5 for dopri5); InvalidArgument for an unknown name.
+OdeOptions make_ode_options(const std::string& method, int64_t steps = 0, double rtol = 0.0,
+                            double atol = 0.0);
 
 }  // namespace physgen

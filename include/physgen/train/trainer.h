@@ -26,6 +26,13 @@ namespace physgen {
 /// Numbers a task reports for one step (besides the loss): "ess", "kl", ...
 using Diagnostics = std::map<std::string, double>;
 
+/// Optimiser settings of one parameter group (TrainingTask::group_settings): the Trainer
+/// builds each group's optimiser with them and applies its schedule as lr_scale x lr(step).
+struct GroupSettings {
+  double lr_scale = 1.0;              ///< the group's learning rate = lr_scale x the schedule's [1]
+  double beta1 = 0.9, beta2 = 0.999;  ///< Adam / AdamW betas (SGD ignores them) [0.9, 0.999]
+};
+
 class TrainingTask {
  public:
   virtual ~TrainingTask() = default;
@@ -35,6 +42,13 @@ class TrainingTask {
 
   /// Named parameter groups, one optimiser each. Default: {"model": all parameters}.
   virtual std::vector<std::pair<std::string, std::vector<torch::Tensor>>> parameter_groups();
+
+  /// Optimiser settings of the group `name` (e.g. a GAN's generator at a scaled learning rate
+  /// with DCGAN betas). Default: GroupSettings{}.
+  virtual GroupSettings group_settings(const std::string& name) const {
+    (void)name;
+    return GroupSettings();
+  }
 
   /// Scalar loss for one minibatch `batch` ((B, *event_shape) on the task's
   /// device; undefined for data-free objectives such as reverse KL). May add
@@ -72,6 +86,21 @@ struct TrainerOptions {
   nlohmann::json to_json() const;
   /// Reads the keys present in `j` (unknown keys -> InvalidArgument listing the valid ones).
   static TrainerOptions from_json(const nlohmann::json& j);
+  /// The JSON fields (core/options.h): the [train] table. csv_path, checkpoint_path and
+  /// progress belong to a run, not to its configuration, and are not among them.
+  template <class V>
+  void fields(V&& v) {
+    v("steps", steps());
+    v("batch_size", batch_size());
+    v("lr", lr());
+    v("optimizer", optimizer());
+    v("weight_decay", weight_decay());
+    v("schedule", schedule());
+    v("warmup", warmup());
+    v("grad_clip", grad_clip());
+    v("log_every", log_every());
+    v("checkpoint_every", checkpoint_every());
+  }
 };
 
 /// One row of the training history.
@@ -126,6 +155,7 @@ class Trainer {
   TrainerOptions options_;
   std::vector<std::unique_ptr<torch::optim::Optimizer>> optimisers_;
   std::vector<std::string> group_names_;
+  std::vector<double> lr_scales_;  // GroupSettings::lr_scale of each group
   int64_t step_ = 0;
 };
 

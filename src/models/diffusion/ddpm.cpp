@@ -5,7 +5,8 @@
 #include <torch/torch.h>
 
 #include "physgen/core/check.h"
-#include "batch_checks.h"
+#include "physgen/core/options.h"
+#include "physgen/core/shape.h"
 #include "physgen/core/registry.h"
 #include "physgen/io/config.h"
 #include "physgen/models/cnf/log_density.h"
@@ -14,43 +15,11 @@ namespace physgen {
 
 std::vector<std::string> ddpm_sampler_names() { return {"ddim", "ddpm"}; }
 
-nlohmann::json DDPMOptions::to_json() const {
-  return {{"event_shape", event_shape()},
-          {"schedule", schedule().to_json()},
-          {"network", network().to_json()},
-          {"condition", condition().to_json()},
-          {"sampler", sampler()},
-          {"variance", ancestral().variance()},
-          {"ddim",
-           {{"steps", ddim().steps()},
-            {"eta", ddim().eta()},
-            {"spacing", ddim().spacing()},
-            {"clip_x0", ddim().clip_x0()}}},
-          {"guidance", guidance()}};
-}
+nlohmann::json DDPMOptions::to_json() const { return options_to_json(*this); }
 
 DDPMOptions DDPMOptions::from_json(const nlohmann::json& j) {
-  check_known_keys(j,
-                   {"event_shape", "schedule", "network", "condition", "sampler", "variance",
-                    "ddim", "guidance"},
-                   "ddpm options");
   DDPMOptions o;
-  if (j.is_null()) return o;
-  if (j.contains("event_shape")) o.event_shape(j.at("event_shape").get<std::vector<int64_t>>());
-  if (j.contains("schedule")) o.schedule(NoiseScheduleOptions::from_json(j.at("schedule")));
-  if (j.contains("network")) o.network(DenoiserNetOptions::from_json(j.at("network")));
-  if (j.contains("condition")) o.condition(ConditionOptions::from_json(j.at("condition")));
-  if (j.contains("sampler")) o.sampler(j.at("sampler").get<std::string>());
-  if (j.contains("variance")) o.ancestral().variance(j.at("variance").get<std::string>());
-  if (j.contains("ddim")) {
-    const auto& d = j.at("ddim");
-    check_known_keys(d, {"steps", "eta", "spacing", "clip_x0"}, "[ddim]");
-    if (d.contains("steps")) o.ddim().steps(d.at("steps").get<int64_t>());
-    if (d.contains("eta")) o.ddim().eta(d.at("eta").get<double>());
-    if (d.contains("spacing")) o.ddim().spacing(d.at("spacing").get<std::string>());
-    if (d.contains("clip_x0")) o.ddim().clip_x0(d.at("clip_x0").get<double>());
-  }
-  if (j.contains("guidance")) o.guidance(j.at("guidance").get<double>());
+  options_from_json(o, j, "ddpm");
   return o;
 }
 
@@ -76,11 +45,11 @@ void DDPMImpl::reset() {
 }
 
 std::vector<int64_t> DDPMImpl::batch_shape(int64_t n) const {
-  return detail::batch_shape(n, options.event_shape());
+  return physgen::batch_shape(n, options.event_shape());
 }
 
 torch::Tensor DDPMImpl::check_batch(const torch::Tensor& x, const char* name) const {
-  return detail::check_event_batch(x, options.event_shape(), name);
+  return check_event_batch(x, options.event_shape(), name);
 }
 
 torch::Tensor DDPMImpl::loss_at(const torch::Tensor& x0, const torch::Tensor& step,

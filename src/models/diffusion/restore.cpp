@@ -8,7 +8,7 @@
 #include <torch/torch.h>
 
 #include "physgen/core/check.h"
-#include "physgen/models/diffusion/ddpm.h"
+#include "physgen/lattice/ising.h"
 
 namespace physgen {
 
@@ -34,12 +34,10 @@ torch::Tensor as_batch(const torch::Tensor& t, const std::vector<int64_t>& event
 
 }  // namespace
 
-RestoreResult restore_fields(const Model& model, const torch::Tensor& observed,
+RestoreResult restore_fields(DDPMImpl& model, const torch::Tensor& observed,
                              const torch::Tensor& mask_in, const torch::Tensor& truth_in,
                              const RestoreOptions& options) {
-  auto ddpm = std::dynamic_pointer_cast<DDPMImpl>(model.module);
-  check_arg(ddpm != nullptr, "model", model.spec.family,
-            "a 'ddpm' model (inpainting and denoising use its noise predictor and schedule)");
+  DDPMImpl* ddpm = &model;
   const double sigma = options.noise_std();
   check_arg(std::isfinite(sigma) && sigma >= 0, "noise_std", sigma, "a finite value >= 0");
   const bool denoise = sigma > 0;
@@ -65,8 +63,7 @@ RestoreResult restore_fields(const Model& model, const torch::Tensor& observed,
   };
   RestoreResult r;
   auto finish = [&options](const torch::Tensor& x) {
-    return options.sign_output() ? torch::where(x >= 0, torch::ones_like(x), -torch::ones_like(x))
-                                 : x;
+    return options.sign_output() ? to_spins(x).to(x.scalar_type()) : x;
   };
   r.report = {{"n", n}, {"mode", denoise ? "denoise" : "inpaint"}};
   if (denoise) {
@@ -86,7 +83,8 @@ RestoreResult restore_fields(const Model& model, const torch::Tensor& observed,
               "entries 0 (unknown: filled in) or 1 (known: kept)");
     mask = mask.dim() == static_cast<int64_t>(event.size()) ? mask.unsqueeze(0).expand_as(y)
                                                             : mask;
-    const InpaintOptions& io = options.inpaint();
+    const InpaintOptions io =
+        InpaintOptions().resample(options.resample()).jump(options.jump()).variance(options.variance());
     check_arg(io.resample() >= 1, "resample", io.resample(), "an integer >= 1");
     check_arg(io.jump() >= 1, "jump", io.jump(), "an integer >= 1");
     r.x = finish(repaint_inpaint(eps, ddpm->schedule(), y, mask, io));

@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include "physgen/core/check.h"
+#include "physgen/core/options.h"
 #include "physgen/core/registry.h"
 #include "physgen/io/config.h"
 
@@ -13,26 +14,11 @@ namespace physgen {
 
 std::vector<std::string> noise_schedule_names() { return {"cosine", "linear"}; }
 
-nlohmann::json NoiseScheduleOptions::to_json() const {
-  return {{"name", name()},
-          {"steps", steps()},
-          {"beta_start", beta_start()},
-          {"beta_end", beta_end()},
-          {"cosine_offset", cosine_offset()},
-          {"max_beta", max_beta()}};
-}
+nlohmann::json NoiseScheduleOptions::to_json() const { return options_to_json(*this); }
 
 NoiseScheduleOptions NoiseScheduleOptions::from_json(const nlohmann::json& j) {
   NoiseScheduleOptions o;
-  check_known_keys(j, {"name", "steps", "beta_start", "beta_end", "cosine_offset", "max_beta"},
-                   "noise schedule options");
-  if (j.is_null()) return o;
-  if (j.contains("name")) o.name(j.at("name").get<std::string>());
-  if (j.contains("steps")) o.steps(j.at("steps").get<int64_t>());
-  if (j.contains("beta_start")) o.beta_start(j.at("beta_start").get<double>());
-  if (j.contains("beta_end")) o.beta_end(j.at("beta_end").get<double>());
-  if (j.contains("cosine_offset")) o.cosine_offset(j.at("cosine_offset").get<double>());
-  if (j.contains("max_beta")) o.max_beta(j.at("max_beta").get<double>());
+  options_from_json(o, j, "schedule");
   return o;
 }
 

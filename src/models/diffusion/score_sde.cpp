@@ -4,9 +4,9 @@
 
 #include <torch/torch.h>
 
-#include "json_util.h"
 #include "physgen/core/check.h"
-#include "batch_checks.h"
+#include "physgen/core/options.h"
+#include "physgen/core/shape.h"
 #include "physgen/core/registry.h"
 #include "physgen/io/config.h"
 #include "physgen/ode/trace.h"
@@ -15,41 +15,11 @@ namespace physgen {
 
 std::vector<std::string> score_sde_sampler_names() { return {"em", "ode", "pc"}; }
 
-nlohmann::json ScoreSDEOptions::to_json() const {
-  return {{"event_shape", event_shape()},
-          {"sde", sde().to_json()},
-          {"network", network().to_json()},
-          {"condition", condition().to_json()},
-          {"train_t_min", train_t_min()},
-          {"data_std", data_std()},
-          {"sampler", sampler()},
-          {"sampling", detail::sde_sampler_to_json(sampling())},
-          {"solver", detail::ode_options_to_json(solver())},
-          {"trace", trace()},
-          {"probe", probe()},
-          {"guidance", guidance()}};
-}
+nlohmann::json ScoreSDEOptions::to_json() const { return options_to_json(*this); }
 
 ScoreSDEOptions ScoreSDEOptions::from_json(const nlohmann::json& j) {
-  check_known_keys(j,
-                   {"event_shape", "sde", "network", "condition", "train_t_min", "data_std",
-                    "sampler", "sampling", "solver", "trace", "probe", "guidance"},
-                   "score-sde options");
   ScoreSDEOptions o;
-  if (j.is_null()) return o;
-  if (j.contains("event_shape")) o.event_shape(j.at("event_shape").get<std::vector<int64_t>>());
-  if (j.contains("sde")) o.sde(SdeOptions::from_json(j.at("sde")));
-  if (j.contains("network")) o.network(DenoiserNetOptions::from_json(j.at("network")));
-  if (j.contains("condition")) o.condition(ConditionOptions::from_json(j.at("condition")));
-  if (j.contains("train_t_min")) o.train_t_min(j.at("train_t_min").get<double>());
-  if (j.contains("data_std")) o.data_std(j.at("data_std").get<double>());
-  if (j.contains("sampler")) o.sampler(j.at("sampler").get<std::string>());
-  if (j.contains("sampling")) o.sampling(detail::sde_sampler_from_json(j.at("sampling")));
-  if (j.contains("solver"))
-    o.solver(detail::ode_options_from_json(j.at("solver"), OdeOptions(), "[solver]"));
-  if (j.contains("trace")) o.trace(j.at("trace").get<std::string>());
-  if (j.contains("probe")) o.probe(j.at("probe").get<std::string>());
-  if (j.contains("guidance")) o.guidance(j.at("guidance").get<double>());
+  options_from_json(o, j, "score-sde");
   return o;
 }
 
@@ -83,11 +53,11 @@ void ScoreSDEImpl::reset() {
 }
 
 std::vector<int64_t> ScoreSDEImpl::batch_shape(int64_t n) const {
-  return detail::batch_shape(n, options.event_shape());
+  return physgen::batch_shape(n, options.event_shape());
 }
 
 torch::Tensor ScoreSDEImpl::check_batch(const torch::Tensor& x, const char* name) const {
-  return detail::check_event_batch(x, options.event_shape(), name);
+  return check_event_batch(x, options.event_shape(), name);
 }
 
 torch::Tensor ScoreSDEImpl::loss(const torch::Tensor& batch, const torch::Tensor& cond) {

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "physgen/core/check.h"
+#include "physgen/core/options.h"
 #include "physgen/core/registry.h"
 #include "physgen/io/config.h"
 
@@ -12,23 +13,11 @@ namespace physgen {
 
 std::vector<std::string> sde_names() { return {"ve", "vp"}; }
 
-nlohmann::json SdeOptions::to_json() const {
-  return {{"name", name()},
-          {"beta_min", beta_min()},
-          {"beta_max", beta_max()},
-          {"sigma_min", sigma_min()},
-          {"sigma_max", sigma_max()}};
-}
+nlohmann::json SdeOptions::to_json() const { return options_to_json(*this); }
 
 SdeOptions SdeOptions::from_json(const nlohmann::json& j) {
   SdeOptions o;
-  check_known_keys(j, {"name", "beta_min", "beta_max", "sigma_min", "sigma_max"}, "sde options");
-  if (j.is_null()) return o;
-  if (j.contains("name")) o.name(j.at("name").get<std::string>());
-  if (j.contains("beta_min")) o.beta_min(j.at("beta_min").get<double>());
-  if (j.contains("beta_max")) o.beta_max(j.at("beta_max").get<double>());
-  if (j.contains("sigma_min")) o.sigma_min(j.at("sigma_min").get<double>());
-  if (j.contains("sigma_max")) o.sigma_max(j.at("sigma_max").get<double>());
+  options_from_json(o, j, "sde");
   return o;
 }
 

@@ -5,12 +5,12 @@
 #include <torch/torch.h>
 
 #include "physgen/core/check.h"
+#include "physgen/core/options.h"
 #include "physgen/core/registry.h"
 #include "physgen/io/config.h"
 #include "physgen/lattice/neighbours.h"
 #include "physgen/models/ebm/exponential_family.h"
 #include "physgen/models/flows/masks.h"
-#include "../options_json.h"
 
 namespace physgen {
 
@@ -115,69 +115,12 @@ void EnergyModelOptions::validate() const {
   check_arg(dsm_sigma_ > 0, "dsm_sigma", dsm_sigma_, "a number > 0");
 }
 
-nlohmann::json EnergyModelOptions::to_json() const {
-  nlohmann::json j;
-  PHYSGEN_JSON_PUT(j, event_shape);
-  PHYSGEN_JSON_PUT(j, network);
-  PHYSGEN_JSON_PUT(j, hidden);
-  PHYSGEN_JSON_PUT(j, activation);
-  PHYSGEN_JSON_PUT(j, channels);
-  PHYSGEN_JSON_PUT(j, depth);
-  PHYSGEN_JSON_PUT(j, init_m2);
-  PHYSGEN_JSON_PUT(j, init_lambda);
-  PHYSGEN_JSON_PUT(j, init_beta);
-  PHYSGEN_JSON_PUT(j, confinement);
-  PHYSGEN_JSON_PUT(j, objective);
-  PHYSGEN_JSON_PUT(j, alpha);
-  j["sampler"] = {{"step_size", sampler_.step_size()},
-                  {"n_steps", sampler_.n_steps()},
-                  {"method", sampler_.method()},
-                  {"noise_scale", sampler_.noise_scale()},
-                  {"grad_clamp", sampler_.grad_clamp()}};
-  PHYSGEN_JSON_PUT(j, buffer_size);
-  PHYSGEN_JSON_PUT(j, reinit_prob);
-  PHYSGEN_JSON_PUT(j, init);
-  PHYSGEN_JSON_PUT(j, init_scale);
-  PHYSGEN_JSON_PUT(j, sample_steps);
-  PHYSGEN_JSON_PUT(j, dsm_sigma);
-  return j;
-}
+nlohmann::json EnergyModelOptions::to_json() const { return options_to_json(*this); }
 
 EnergyModelOptions EnergyModelOptions::from_json(const nlohmann::json& j) {
-  check_known_keys(j, {"event_shape", "network", "hidden", "activation", "channels", "depth", "init_m2",
-                       "init_lambda", "init_beta", "confinement", "objective", "alpha", "sampler", "buffer_size", "reinit_prob",
-                       "init", "init_scale", "sample_steps", "dsm_sigma"},
-                   "[model]");
-  check_arg(j.contains("event_shape"), "event_shape", "(missing)", "a shape such as [8, 8]");
+  check_arg(j.is_object() && j.contains("event_shape"), "event_shape", "(missing)", "a shape such as [8, 8]");
   EnergyModelOptions o(j["event_shape"].get<std::vector<int64_t>>());
-  PHYSGEN_JSON_GET(j, o, network);
-  PHYSGEN_JSON_GET(j, o, hidden);
-  PHYSGEN_JSON_GET(j, o, activation);
-  PHYSGEN_JSON_GET(j, o, channels);
-  PHYSGEN_JSON_GET(j, o, depth);
-  PHYSGEN_JSON_GET(j, o, init_m2);
-  PHYSGEN_JSON_GET(j, o, init_lambda);
-  PHYSGEN_JSON_GET(j, o, init_beta);
-  PHYSGEN_JSON_GET(j, o, confinement);
-  PHYSGEN_JSON_GET(j, o, objective);
-  PHYSGEN_JSON_GET(j, o, alpha);
-  if (j.contains("sampler")) {
-    const auto& s = j["sampler"];
-    check_known_keys(s, {"step_size", "n_steps", "method", "noise_scale", "grad_clamp"}, "[model.sampler]");
-    LangevinOptions l = o.sampler();
-    PHYSGEN_JSON_GET(s, l, step_size);
-    PHYSGEN_JSON_GET(s, l, n_steps);
-    PHYSGEN_JSON_GET(s, l, method);
-    PHYSGEN_JSON_GET(s, l, noise_scale);
-    PHYSGEN_JSON_GET(s, l, grad_clamp);
-    o.sampler(l);
-  }
-  PHYSGEN_JSON_GET(j, o, buffer_size);
-  PHYSGEN_JSON_GET(j, o, reinit_prob);
-  PHYSGEN_JSON_GET(j, o, init);
-  PHYSGEN_JSON_GET(j, o, init_scale);
-  PHYSGEN_JSON_GET(j, o, sample_steps);
-  PHYSGEN_JSON_GET(j, o, dsm_sigma);
+  options_from_json(o, j, "model");
   o.validate();
   return o;
 }

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "physgen/core/check.h"
+#include "physgen/core/shape.h"
 #include "physgen/models/flows/bijector.h"
 
 namespace physgen {
@@ -13,19 +14,9 @@ std::vector<int64_t> event_dims(const std::vector<int64_t>& shape) {
   for (size_t i = 0; i < shape.size(); ++i) d.push_back(static_cast<int64_t>(i) + 1);
   return d;
 }
-int64_t numel_of(const std::vector<int64_t>& shape) {
-  int64_t n = 1;
-  for (auto s : shape) n *= s;
-  return n;
-}
 void check_shape(const std::vector<int64_t>& shape) {
   check_arg(!shape.empty(), "event_shape.size()", shape.size(), "at least one dimension");
   for (auto s : shape) check_arg(s >= 1, "event_shape", s, "sizes >= 1");
-}
-std::vector<int64_t> batch_shape(int64_t n, const std::vector<int64_t>& event) {
-  std::vector<int64_t> s{n};
-  s.insert(s.end(), event.begin(), event.end());
-  return s;
 }
 }  // namespace
 
@@ -33,7 +24,7 @@ StandardNormalImpl::StandardNormalImpl(std::vector<int64_t> event_shape)
     : event_shape_(std::move(event_shape)) {
   check_shape(event_shape_);
   event_dims_ = event_dims(event_shape_);
-  log_norm_ = -kHalfLog2Pi * static_cast<double>(numel_of(event_shape_));
+  log_norm_ = -kHalfLog2Pi * static_cast<double>(shape_numel(event_shape_));
 }
 
 torch::Tensor StandardNormalImpl::log_prob(const torch::Tensor& z) {
@@ -65,7 +56,7 @@ void DiagonalGaussianImpl::reset() {
 }
 
 torch::Tensor DiagonalGaussianImpl::log_prob(const torch::Tensor& z) {
-  const double d = static_cast<double>(numel_of(options.event_shape()));
+  const double d = static_cast<double>(shape_numel(options.event_shape()));
   auto u = (z - loc) * torch::exp(-log_scale);
   return u.square().sum(event_dims_).mul(-0.5) - log_scale.sum() - kHalfLog2Pi * d;
 }

@@ -5,6 +5,8 @@
 #include <torch/torch.h>
 
 #include "physgen/core/check.h"
+#include "physgen/core/shape.h"
+#include "physgen/core/options.h"
 #include "physgen/models/flows/affine_coupling.h"
 #include "physgen/models/flows/maf.h"
 #include "physgen/models/flows/masks.h"
@@ -14,17 +16,11 @@ namespace physgen {
 
 namespace {
 
-int64_t numel_of(const std::vector<int64_t>& s) {
-  int64_t n = 1;
-  for (auto v : s) n *= v;
-  return n;
-}
-
 void validate(const FlowOptions& o) {
   check_arg(!o.event_shape().empty(), "event_shape.size()", o.event_shape().size(),
             "at least one dimension");
   for (auto s : o.event_shape()) check_arg(s >= 1, "event_shape", s, "sizes >= 1");
-  check_arg(numel_of(o.event_shape()) >= 2, "event_shape", numel_of(o.event_shape()),
+  check_arg(shape_numel(o.event_shape()) >= 2, "event_shape", shape_numel(o.event_shape()),
             "at least 2 entries in total");
   check_arg(o.n_layers() >= 1, "n_layers", o.n_layers(), "an integer >= 1");
   check_arg(!o.hidden().empty(), "hidden.size()", o.hidden().size(), "at least one hidden layer");
@@ -78,7 +74,7 @@ torch::Tensor layer_mask(const FlowOptions& o, int64_t i) {
     check_arg(lattice, "mask", o.mask(), "'halves', 'alternating' or 'auto' for a non-2D event");
     return checkerboard_mask(shape[0], shape[1], static_cast<int>(i % 2));
   }
-  const int64_t d = numel_of(shape);
+  const int64_t d = shape_numel(shape);
   torch::Tensor m;
   if (kind == "cycle") {
     const int64_t r = i % 4;
@@ -152,59 +148,15 @@ const Registry<FlowBuilder>& flow_registry() {
 
 Flow make_flow(const FlowOptions& options) { return flow_registry().get(options.coupling())(options); }
 
-nlohmann::json flow_options_to_json(const FlowOptions& o) {
-  return nlohmann::json{{"coupling", o.coupling()},
-                        {"event_shape", o.event_shape()},
-                        {"n_layers", o.n_layers()},
-                        {"network", o.network()},
-                        {"hidden", o.hidden()},
-                        {"kernel_size", o.kernel_size()},
-                        {"activation", o.activation()},
-                        {"mask", o.mask()},
-                        {"scale_clamp", o.scale_clamp()},
-                        {"spline_bins", o.spline_bins()},
-                        {"tail_bound", o.tail_bound()},
-                        {"context_features", o.context_features()},
-                        {"z2_equivariant", o.z2_equivariant()},
-                        {"z2_method", o.z2_method()},
-                        {"zero_init_last", o.zero_init_last()},
-                        {"base", o.base()}};
-}
+nlohmann::json flow_options_to_json(const FlowOptions& o) { return options_to_json(o); }
 
 FlowOptions flow_options_from_json(const nlohmann::json& j) {
-  check_arg(j.is_object(), "flow options", j.dump(), "a JSON object");
-  const auto defaults = flow_options_to_json(FlowOptions("affine", {2}));
-  for (const auto& kv : j.items()) {
-    if (!defaults.contains(kv.key())) {
-      std::string valid;
-      for (const auto& d : defaults.items()) valid += (valid.empty() ? "" : "|") + d.key();
-      check_arg(false, "flow option", kv.key(), "one of " + valid);
-    }
-  }
-  check_arg(j.contains("coupling") && j.contains("event_shape"), "flow options", j.dump(),
-            "the keys 'coupling' and 'event_shape'");
-  try {
-    FlowOptions o(j.at("coupling").get<std::string>(),
-                  j.at("event_shape").get<std::vector<int64_t>>());
-    auto get = [&](const char* k) { return j.contains(k) ? j.at(k) : defaults.at(k); };
-    o.n_layers(get("n_layers").get<int64_t>())
-        .network(get("network").get<std::string>())
-        .hidden(get("hidden").get<std::vector<int64_t>>())
-        .kernel_size(get("kernel_size").get<int64_t>())
-        .activation(get("activation").get<std::string>())
-        .mask(get("mask").get<std::string>())
-        .scale_clamp(get("scale_clamp").get<double>())
-        .spline_bins(get("spline_bins").get<int64_t>())
-        .tail_bound(get("tail_bound").get<double>())
-        .context_features(get("context_features").get<int64_t>())
-        .z2_equivariant(get("z2_equivariant").get<bool>())
-        .z2_method(get("z2_method").get<std::string>())
-        .zero_init_last(get("zero_init_last").get<bool>())
-        .base(get("base").get<std::string>());
-    return o;
-  } catch (const nlohmann::json::exception& e) {
-    throw InvalidArgument(std::string("argument flow options: ") + e.what());
-  }
+  check_arg(j.is_object() && j.contains("coupling") && j.contains("event_shape"), "flow options", j.dump(),
+            "a table with the keys 'coupling' and 'event_shape'");
+  FlowOptions o(j.at("coupling").is_string() ? j.at("coupling").get<std::string>() : std::string(),
+                std::vector<int64_t>{});
+  options_from_json(o, j, "flow");
+  return o;
 }
 
 Flow make_realnvp_lattice(int64_t L, int64_t n_layers, std::vector<int64_t> hidden_channels,

@@ -3,10 +3,9 @@
 #include <torch/torch.h>
 
 #include "physgen/core/check.h"
+#include "physgen/core/options.h"
 #include "physgen/core/registry.h"
 #include "physgen/io/config.h"
-#include "../options_json.h"
-#include "set_adam_betas.h"
 
 namespace physgen {
 
@@ -26,45 +25,12 @@ void CycleGanOptions::validate() const {
   check_arg(adam_beta2_ >= 0 && adam_beta2_ < 1, "adam_beta2", adam_beta2_, "a number in [0, 1)");
 }
 
-nlohmann::json CycleGanOptions::to_json() const {
-  nlohmann::json j;
-  PHYSGEN_JSON_PUT(j, event_shape);
-  PHYSGEN_JSON_PUT(j, network);
-  PHYSGEN_JSON_PUT(j, hidden);
-  PHYSGEN_JSON_PUT(j, activation);
-  PHYSGEN_JSON_PUT(j, channels);
-  PHYSGEN_JSON_PUT(j, depth);
-  PHYSGEN_JSON_PUT(j, discriminator_channels);
-  PHYSGEN_JSON_PUT(j, scales);
-  PHYSGEN_JSON_PUT(j, periodic);
-  PHYSGEN_JSON_PUT(j, loss);
-  PHYSGEN_JSON_PUT(j, lambda_cycle);
-  PHYSGEN_JSON_PUT(j, lambda_identity);
-  PHYSGEN_JSON_PUT(j, adam_beta1);
-  PHYSGEN_JSON_PUT(j, adam_beta2);
-  return j;
-}
+nlohmann::json CycleGanOptions::to_json() const { return options_to_json(*this); }
 
 CycleGanOptions CycleGanOptions::from_json(const nlohmann::json& j) {
-  check_known_keys(j, {"event_shape", "network", "hidden", "activation", "channels", "depth",
-                       "discriminator_channels", "scales", "periodic", "loss", "lambda_cycle", "lambda_identity",
-                       "adam_beta1", "adam_beta2"},
-                   "[model]");
-  check_arg(j.contains("event_shape"), "event_shape", "(missing)", "a shape such as [8, 8]");
+  check_arg(j.is_object() && j.contains("event_shape"), "event_shape", "(missing)", "a shape such as [8, 8]");
   CycleGanOptions o(j["event_shape"].get<std::vector<int64_t>>());
-  PHYSGEN_JSON_GET(j, o, network);
-  PHYSGEN_JSON_GET(j, o, hidden);
-  PHYSGEN_JSON_GET(j, o, activation);
-  PHYSGEN_JSON_GET(j, o, channels);
-  PHYSGEN_JSON_GET(j, o, depth);
-  PHYSGEN_JSON_GET(j, o, discriminator_channels);
-  PHYSGEN_JSON_GET(j, o, scales);
-  PHYSGEN_JSON_GET(j, o, periodic);
-  PHYSGEN_JSON_GET(j, o, loss);
-  PHYSGEN_JSON_GET(j, o, lambda_cycle);
-  PHYSGEN_JSON_GET(j, o, lambda_identity);
-  PHYSGEN_JSON_GET(j, o, adam_beta1);
-  PHYSGEN_JSON_GET(j, o, adam_beta2);
+  options_from_json(o, j, "model");
   o.validate();
   return o;
 }
@@ -207,13 +173,18 @@ torch::Tensor CycleGanTask::loss(const torch::Tensor& batch, Diagnostics& diag) 
   return generator_objective(batch, t, diag);
 }
 
+GroupSettings CycleGanTask::group_settings(const std::string&) const {
+  GroupSettings g;
+  g.beta1 = model_->options.adam_beta1();
+  g.beta2 = model_->options.adam_beta2();
+  return g;
+}
+
 double CycleGanTask::train_step(const torch::Tensor& batch, std::vector<torch::optim::Optimizer*>& optimisers,
                                 double clip, int64_t /*step*/, Diagnostics& diag) {
   auto& m = *model_;
   auto* opt_g = optimisers.at(0);
   auto* opt_d = optimisers.at(1);
-  set_adam_betas(*opt_g, m.options.adam_beta1(), m.options.adam_beta2());
-  set_adam_betas(*opt_d, m.options.adam_beta1(), m.options.adam_beta2());
 
   opt_g->zero_grad();
   Translations t;

@@ -6,10 +6,9 @@
 #include <torch/torch.h>
 
 #include "physgen/core/check.h"
+#include "physgen/core/options.h"
 #include "physgen/core/registry.h"
 #include "physgen/io/config.h"
-#include "../options_json.h"
-#include "set_adam_betas.h"
 
 namespace physgen {
 
@@ -56,70 +55,18 @@ void GanOptions::validate() const {
             "0 (off) or a group size >= 2");
 }
 
-nlohmann::json GanOptions::to_json() const {
-  nlohmann::json j;
-  PHYSGEN_JSON_PUT(j, event_shape);
-  PHYSGEN_JSON_PUT(j, latent_dim);
-  PHYSGEN_JSON_PUT(j, latent_distribution);
-  PHYSGEN_JSON_PUT(j, loss);
-  PHYSGEN_JSON_PUT(j, constraint);
-  PHYSGEN_JSON_PUT(j, clip_value);
-  PHYSGEN_JSON_PUT(j, gp_lambda);
-  PHYSGEN_JSON_PUT(j, n_critic);
-  PHYSGEN_JSON_PUT(j, condition_dim);
-  PHYSGEN_JSON_PUT(j, network);
-  PHYSGEN_JSON_PUT(j, generator_hidden);
-  PHYSGEN_JSON_PUT(j, discriminator_hidden);
-  PHYSGEN_JSON_PUT(j, activation);
-  PHYSGEN_JSON_PUT(j, channels);
-  PHYSGEN_JSON_PUT(j, scales);
-  PHYSGEN_JSON_PUT(j, batch_norm);
-  PHYSGEN_JSON_PUT(j, periodic);
-  PHYSGEN_JSON_PUT(j, output_activation);
-  PHYSGEN_JSON_PUT(j, generator_lr_scale);
-  PHYSGEN_JSON_PUT(j, generator_ema);
-  PHYSGEN_JSON_PUT(j, adam_beta1);
-  PHYSGEN_JSON_PUT(j, adam_beta2);
-  PHYSGEN_JSON_PUT(j, minibatch_std);
-  PHYSGEN_JSON_PUT(j, z2_symmetric);
-  PHYSGEN_JSON_PUT(j, instance_noise);
-  return j;
-}
+nlohmann::json GanOptions::to_json() const { return options_to_json(*this); }
 
 GanOptions GanOptions::from_json(const nlohmann::json& j) {
-  check_known_keys(j, {"event_shape", "latent_dim", "latent_distribution", "loss", "constraint", "clip_value",
-                       "gp_lambda", "n_critic", "condition_dim", "network", "hidden", "generator_hidden",
-                       "discriminator_hidden", "activation", "channels",
-                       "scales", "batch_norm", "periodic", "output_activation", "generator_lr_scale", "generator_ema", "adam_beta1",
-                       "adam_beta2", "minibatch_std", "z2_symmetric", "instance_noise"},
-                   "[model]");
-  check_arg(j.contains("event_shape"), "event_shape", "(missing)", "a shape such as [8, 8]");
+  check_arg(j.is_object() && j.contains("event_shape"), "event_shape", "(missing)", "a shape such as [8, 8]");
   GanOptions o(j["event_shape"].get<std::vector<int64_t>>());
-  PHYSGEN_JSON_GET(j, o, latent_dim);
-  PHYSGEN_JSON_GET(j, o, latent_distribution);
-  PHYSGEN_JSON_GET(j, o, loss);
-  PHYSGEN_JSON_GET(j, o, constraint);
-  PHYSGEN_JSON_GET(j, o, clip_value);
-  PHYSGEN_JSON_GET(j, o, gp_lambda);
-  PHYSGEN_JSON_GET(j, o, n_critic);
-  PHYSGEN_JSON_GET(j, o, condition_dim);
-  PHYSGEN_JSON_GET(j, o, network);
-  if (j.contains("hidden")) o.hidden(j["hidden"].get<std::vector<int64_t>>());
-  PHYSGEN_JSON_GET(j, o, generator_hidden);
-  PHYSGEN_JSON_GET(j, o, discriminator_hidden);
-  PHYSGEN_JSON_GET(j, o, activation);
-  PHYSGEN_JSON_GET(j, o, channels);
-  PHYSGEN_JSON_GET(j, o, scales);
-  PHYSGEN_JSON_GET(j, o, batch_norm);
-  PHYSGEN_JSON_GET(j, o, periodic);
-  PHYSGEN_JSON_GET(j, o, output_activation);
-  PHYSGEN_JSON_GET(j, o, generator_lr_scale);
-  PHYSGEN_JSON_GET(j, o, generator_ema);
-  PHYSGEN_JSON_GET(j, o, adam_beta1);
-  PHYSGEN_JSON_GET(j, o, adam_beta2);
-  PHYSGEN_JSON_GET(j, o, minibatch_std);
-  PHYSGEN_JSON_GET(j, o, z2_symmetric);
-  PHYSGEN_JSON_GET(j, o, instance_noise);
+  // "hidden" sets generator_hidden and discriminator_hidden at once (an input alias).
+  nlohmann::json j_fields = j;
+  if (j_fields.contains("hidden")) {
+    o.hidden(j_fields["hidden"].get<std::vector<int64_t>>());
+    j_fields.erase("hidden");
+  }
+  options_from_json(o, j_fields, "model");
   o.validate();
   return o;
 }
@@ -288,22 +235,23 @@ void GanImpl::set_sampling_condition(const torch::Tensor& c) {
   sampling_condition_ = c.detach().reshape({options.condition_dim()}).clone();
 }
 
-torch::Tensor one_hot_condition(const torch::Tensor& labels, int64_t num_classes, torch::Dtype dtype) {
-  check_arg(num_classes >= 1, "num_classes", num_classes, "an integer >= 1");
-  auto l = labels.to(torch::kLong).view({-1});
-  if (l.numel() > 0)
-    check_arg(l.min().item<int64_t>() >= 0 && l.max().item<int64_t>() < num_classes, "labels",
-              "[" + std::to_string(l.min().item<int64_t>()) + ", " + std::to_string(l.max().item<int64_t>()) + "]",
-              "integers in [0, " + std::to_string(num_classes) + ")");
-  return torch::one_hot(l, num_classes).to(dtype);
-}
 
 // --------------------------------------------------------------------------- task
 
-GanTask::GanTask(Gan model) : model_(std::move(model)), loss_(gan_loss_from_name(model_->options.loss())) {}
+GanTask::GanTask(Gan model, std::string variant)
+    : variant_(std::move(variant)), model_(std::move(model)), loss_(gan_loss_from_name(model_->options.loss())) {}
 
 std::vector<std::pair<std::string, std::vector<torch::Tensor>>> GanTask::parameter_groups() {
   return {{"generator", model_->generator_parameters()}, {"discriminator", model_->discriminator_parameters()}};
+}
+
+GroupSettings GanTask::group_settings(const std::string& name) const {
+  const GanOptions& o = model_->options;
+  GroupSettings g;
+  g.beta1 = o.adam_beta1();
+  g.beta2 = o.adam_beta2();
+  if (name == "generator") g.lr_scale = o.generator_lr_scale();
+  return g;
 }
 
 std::pair<torch::Tensor, torch::Tensor> GanTask::split(const torch::Tensor& batch) const {
@@ -332,12 +280,6 @@ double GanTask::train_step(const torch::Tensor& batch, std::vector<torch::optim:
   const auto& o = m.options;
   auto* opt_g = optimisers.at(0);
   auto* opt_d = optimisers.at(1);
-  set_adam_betas(*opt_g, o.adam_beta1(), o.adam_beta2());
-  set_adam_betas(*opt_d, o.adam_beta1(), o.adam_beta2());
-  // The trainer sets one learning rate on every group; the generator's is scaled from the
-  // discriminator's (which this task never changes), so repeated calls do not compound.
-  const double lr_d = opt_d->param_groups().front().options().get_lr();
-  for (auto& group : opt_g->param_groups()) group.options().set_lr(lr_d * o.generator_lr_scale());
   auto [x, c] = split(batch);
   const int64_t n = x.size(0);
 
@@ -386,6 +328,6 @@ double GanTask::train_step(const torch::Tensor& batch, std::vector<torch::optim:
   return total.item<double>();
 }
 
-nlohmann::json GanTask::options() const { return {{"family", "gan"}, {"gan", model_->options.to_json()}}; }
+nlohmann::json GanTask::options() const { return {{"family", variant_}, {"options", model_->options.to_json()}}; }
 
 }  // namespace physgen

@@ -1,5 +1,7 @@
 #include "physgen/models/gan/latent.h"
 
+#include <cmath>
+
 #include <torch/torch.h>
 
 #include "physgen/core/check.h"
@@ -58,6 +60,30 @@ torch::Tensor latent_direction(const torch::Tensor& a, const torch::Tensor& b) {
   check_arg(ma.size(0) == mb.size(0), "b", detail::to_display(b.sizes()),
             "the latent dimension of a (" + std::to_string(ma.size(0)) + ")");
   return ma - mb;
+}
+
+torch::Tensor invert_generator(const std::function<torch::Tensor(const torch::Tensor&)>& generate,
+                               const torch::Tensor& x, const torch::Tensor& z0, const InversionOptions& options) {
+  check_arg(options.steps() >= 1, "steps", options.steps(), "an integer >= 1");
+  check_arg(options.lr() > 0 && std::isfinite(options.lr()), "lr", options.lr(), "a finite value > 0");
+  check_arg(options.prior_weight() >= 0, "prior_weight", options.prior_weight(), "a value >= 0");
+  check_arg(z0.defined() && z0.dim() == 2, "z0", z0.defined() ? c10::str(z0.sizes()) : "undefined",
+            "latents (n, k)");
+  check_arg(x.defined() && x.dim() >= 1 && x.size(0) == z0.size(0), "x", x.defined() ? c10::str(x.sizes()) : "undefined",
+            "one field per latent: (" + std::to_string(z0.size(0)) + ", *event_shape)");
+  torch::AutoGradMode grad(true);
+  torch::Tensor z = z0.detach().clone().requires_grad_(true);
+  const torch::Tensor target = x.detach().to(z.options());
+  torch::optim::Adam opt({z}, torch::optim::AdamOptions(options.lr()));
+  for (int64_t i = 0; i < options.steps(); ++i) {
+    const torch::Tensor residual = generate(z) - target;
+    const torch::Tensor loss =
+        0.5 * residual.pow(2).sum() + 0.5 * options.prior_weight() * z.pow(2).sum();
+    opt.zero_grad();
+    z.mutable_grad() = torch::autograd::grad({loss}, {z})[0];
+    opt.step();
+  }
+  return z.detach();
 }
 
 }  // namespace physgen

@@ -4,8 +4,8 @@
 
 #include <torch/torch.h>
 
-#include "../diffusion/json_util.h"
 #include "physgen/core/check.h"
+#include "physgen/core/options.h"
 #include "physgen/io/config.h"
 #include "physgen/models/cnf/log_density.h"
 
@@ -15,46 +15,11 @@ PFGMOptions::PFGMOptions(std::vector<int64_t> event_shape)
     : event_shape_(std::move(event_shape)),
       network_(TimeMLPOptions(1).hidden({128, 128, 128}).activation("silu")) {}
 
-nlohmann::json PFGMOptions::to_json() const {
-  return {{"event_shape", event_shape()},
-          {"network", {{"hidden", network().hidden()}, {"activation", network().activation()}}},
-          {"sigma", sigma()},
-          {"tau", tau()},
-          {"M", M()},
-          {"gamma", gamma()},
-          {"perturbed_batch", perturbed_batch()},
-          {"input_radius", input_radius()},
-          {"max_prior_radius", max_prior_radius()},
-          {"z_max", z_max()},
-          {"z_min", z_min()},
-          {"solver", detail::ode_options_to_json(solver())}};
-}
+nlohmann::json PFGMOptions::to_json() const { return options_to_json(*this); }
 
 PFGMOptions PFGMOptions::from_json(const nlohmann::json& j) {
-  check_known_keys(j,
-                   {"event_shape", "network", "sigma", "tau", "M", "gamma", "perturbed_batch",
-                    "input_radius", "max_prior_radius", "z_max", "z_min", "solver"},
-                   "pfgm options");
   PFGMOptions o;
-  if (j.is_null()) return o;
-  if (j.contains("event_shape")) o.event_shape(j.at("event_shape").get<std::vector<int64_t>>());
-  if (j.contains("network")) {
-    const auto& m = j.at("network");
-    check_known_keys(m, {"hidden", "activation"}, "[network]");
-    if (m.contains("hidden")) o.network().hidden(m.at("hidden").get<std::vector<int64_t>>());
-    if (m.contains("activation")) o.network().activation(m.at("activation").get<std::string>());
-  }
-  if (j.contains("sigma")) o.sigma(j.at("sigma").get<double>());
-  if (j.contains("tau")) o.tau(j.at("tau").get<double>());
-  if (j.contains("M")) o.M(j.at("M").get<double>());
-  if (j.contains("gamma")) o.gamma(j.at("gamma").get<double>());
-  if (j.contains("perturbed_batch")) o.perturbed_batch(j.at("perturbed_batch").get<int64_t>());
-  if (j.contains("input_radius")) o.input_radius(j.at("input_radius").get<double>());
-  if (j.contains("max_prior_radius")) o.max_prior_radius(j.at("max_prior_radius").get<double>());
-  if (j.contains("z_max")) o.z_max(j.at("z_max").get<double>());
-  if (j.contains("z_min")) o.z_min(j.at("z_min").get<double>());
-  if (j.contains("solver"))
-    o.solver(detail::ode_options_from_json(j.at("solver"), PFGMOptions().solver(), "[solver]"));
+  options_from_json(o, j, "pfgm");
   return o;
 }
 

@@ -4,48 +4,18 @@
 
 #include <torch/torch.h>
 
-#include "../diffusion/json_util.h"
 #include "physgen/core/check.h"
+#include "physgen/core/options.h"
 #include "physgen/io/config.h"
 #include "physgen/models/cnf/log_density.h"
 
 namespace physgen {
 
-nlohmann::json PFGMPPOptions::to_json() const {
-  return {{"event_shape", event_shape()},
-          {"extra_dims", extra_dims()},
-          {"network", network().to_json()},
-          {"condition", condition().to_json()},
-          {"preconditioning", preconditioning()},
-          {"data_std", data_std()},
-          {"p_mean", p_mean()},
-          {"p_std", p_std()},
-          {"sigma_max", sigma_max()},
-          {"sigma_min", sigma_min()},
-          {"solver", detail::ode_options_to_json(solver())},
-          {"guidance", guidance()}};
-}
+nlohmann::json PFGMPPOptions::to_json() const { return options_to_json(*this); }
 
 PFGMPPOptions PFGMPPOptions::from_json(const nlohmann::json& j) {
-  check_known_keys(j,
-                   {"event_shape", "extra_dims", "network", "condition", "preconditioning",
-                    "data_std", "p_mean", "p_std", "sigma_max", "sigma_min", "solver", "guidance"},
-                   "pfgmpp options");
   PFGMPPOptions o;
-  if (j.is_null()) return o;
-  if (j.contains("event_shape")) o.event_shape(j.at("event_shape").get<std::vector<int64_t>>());
-  if (j.contains("extra_dims")) o.extra_dims(j.at("extra_dims").get<int64_t>());
-  if (j.contains("network")) o.network(DenoiserNetOptions::from_json(j.at("network")));
-  if (j.contains("condition")) o.condition(ConditionOptions::from_json(j.at("condition")));
-  if (j.contains("preconditioning")) o.preconditioning(j.at("preconditioning").get<std::string>());
-  if (j.contains("data_std")) o.data_std(j.at("data_std").get<double>());
-  if (j.contains("p_mean")) o.p_mean(j.at("p_mean").get<double>());
-  if (j.contains("p_std")) o.p_std(j.at("p_std").get<double>());
-  if (j.contains("sigma_max")) o.sigma_max(j.at("sigma_max").get<double>());
-  if (j.contains("sigma_min")) o.sigma_min(j.at("sigma_min").get<double>());
-  if (j.contains("solver"))
-    o.solver(detail::ode_options_from_json(j.at("solver"), PFGMPPOptions().solver(), "[solver]"));
-  if (j.contains("guidance")) o.guidance(j.at("guidance").get<double>());
+  options_from_json(o, j, "pfgmpp");
   return o;
 }
 

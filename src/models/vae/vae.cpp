@@ -5,9 +5,9 @@
 #include <torch/torch.h>
 
 #include "physgen/core/check.h"
+#include "physgen/core/options.h"
 #include "physgen/core/registry.h"
 #include "physgen/io/config.h"
-#include "../options_json.h"
 
 namespace physgen {
 
@@ -26,32 +26,12 @@ void VaeOptions::validate() const {
   check_arg(beta_ >= 0 && std::isfinite(beta_), "beta", beta_, "a finite number >= 0");
 }
 
-nlohmann::json VaeOptions::to_json() const {
-  nlohmann::json j;
-  PHYSGEN_JSON_PUT(j, event_shape);
-  PHYSGEN_JSON_PUT(j, latent_dim);
-  PHYSGEN_JSON_PUT(j, hidden);
-  PHYSGEN_JSON_PUT(j, activation);
-  PHYSGEN_JSON_PUT(j, decoder_variance);
-  PHYSGEN_JSON_PUT(j, decoder_sigma);
-  PHYSGEN_JSON_PUT(j, beta);
-  PHYSGEN_JSON_PUT(j, sample_noise);
-  return j;
-}
+nlohmann::json VaeOptions::to_json() const { return options_to_json(*this); }
 
 VaeOptions VaeOptions::from_json(const nlohmann::json& j) {
-  check_known_keys(j, {"event_shape", "latent_dim", "hidden", "activation", "decoder_variance", "decoder_sigma",
-                       "beta", "sample_noise"},
-                   "[model]");
-  check_arg(j.contains("event_shape"), "event_shape", "(missing)", "a shape such as [8, 8]");
+  check_arg(j.is_object() && j.contains("event_shape"), "event_shape", "(missing)", "a shape such as [8, 8]");
   VaeOptions o(j["event_shape"].get<std::vector<int64_t>>());
-  PHYSGEN_JSON_GET(j, o, latent_dim);
-  PHYSGEN_JSON_GET(j, o, hidden);
-  PHYSGEN_JSON_GET(j, o, activation);
-  PHYSGEN_JSON_GET(j, o, decoder_variance);
-  PHYSGEN_JSON_GET(j, o, decoder_sigma);
-  PHYSGEN_JSON_GET(j, o, beta);
-  PHYSGEN_JSON_GET(j, o, sample_noise);
+  options_from_json(o, j, "model");
   o.validate();
   return o;
 }

@@ -1,5 +1,7 @@
 #include "physgen/observables/estimators/jackknife.h"
 
+#include <algorithm>
+
 #include <cmath>
 #include <string>
 
@@ -58,6 +60,13 @@ JackknifeEstimate jackknife(const torch::Tensor& samples, const DerivedFunction&
 JackknifeEstimate jackknife(const std::vector<double>& samples, const DerivedFunction& f,
                             int64_t bin_size) {
   return jackknife(torch::tensor(samples, torch::kFloat64), f, bin_size);
+}
+
+int64_t default_jackknife_blocks(int64_t n, int64_t chains) {
+  check_arg(n >= 1, "n", n, "at least one configuration");
+  const int64_t c = std::max<int64_t>(1, chains);
+  const int64_t blocks = c * ((20 + c - 1) / c);
+  return blocks > n ? std::min<int64_t>(20, n) : blocks;
 }
 
 }  // namespace physgen

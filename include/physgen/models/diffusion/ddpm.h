@@ -24,13 +24,15 @@
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
 
-#include "physgen/models/diffusion/condition.h"
+#include "physgen/core/options.h"
+#include "physgen/models/common/condition.h"
 #include "physgen/models/diffusion/ddpm_sampling.h"
 #include "physgen/models/diffusion/denoiser_net.h"
 #include "physgen/models/diffusion/schedule.h"
 #include "physgen/models/diffusion/sde.h"
 #include "physgen/models/generative.h"
 #include "physgen/ode/odeint.h"
+#include "physgen/models/common/diffusion_task.h"
 
 namespace physgen {
 
@@ -57,6 +59,23 @@ struct DDPMOptions {
  public:
   nlohmann::json to_json() const;
   static DDPMOptions from_json(const nlohmann::json& j);
+  /// The JSON fields (core/options.h): to_json, from_json and the known keys derive from it.
+  template <class V>
+  void fields(V&& v) {
+    v("event_shape", event_shape());
+    v("schedule", schedule());
+    v("network", network());
+    v("condition", condition());
+    v("sampler", sampler());
+    v("variance", ancestral().variance());
+    v.table("ddim", [&](auto&& t) {
+      t("steps", ddim().steps());
+      t("eta", ddim().eta());
+      t("spacing", ddim().spacing());
+      t("clip_x0", ddim().clip_x0());
+    });
+    v("guidance", guidance());
+  }
 };
 
 /// Names accepted by DDPMOptions::sampler: "ddim", "ddpm".
@@ -116,5 +135,8 @@ class DDPMImpl : public torch::nn::Cloneable<DDPMImpl>, public GenerativeModel {
   NoiseSchedule schedule_;
 };
 TORCH_MODULE(DDPM);
+
+/// Trains a DDPM through the shared Trainer (models/common/diffusion_task.h).
+using DDPMTask = DiffusionTask<DDPM>;
 
 }  // namespace physgen

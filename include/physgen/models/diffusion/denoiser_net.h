@@ -25,6 +25,7 @@
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
 
+#include "physgen/core/options.h"
 #include "physgen/nn/time_conv.h"
 #include "physgen/nn/time_mlp.h"
 #include "physgen/nn/unet.h"
@@ -46,6 +47,33 @@ struct DenoiserNetOptions {
  public:
   nlohmann::json to_json() const;
   static DenoiserNetOptions from_json(const nlohmann::json& j);
+  /// The JSON fields (core/options.h): to_json, from_json and the known keys derive from it.
+  template <class V>
+  void fields(V&& v) {
+    v("type", type());
+    v.table("mlp", [&](auto&& t) {
+      t("hidden", mlp().hidden());
+      t("activation", mlp().activation());
+      t("time_conditioning", mlp().time_conditioning());
+      t("time_embedding_dim", mlp().time_embedding_dim());
+      t("min_frequency", mlp().min_frequency());
+      t("max_frequency", mlp().max_frequency());
+    });
+    v.table("unet", [&](auto&& t) {
+      t("base_channels", unet().base_channels());
+      t("channel_multipliers", unet().channel_multipliers());
+      t("blocks_per_level", unet().blocks_per_level());
+      t("time_embedding_dim", unet().time_embedding_dim());
+      t("min_frequency", unet().min_frequency());
+      t("max_frequency", unet().max_frequency());
+      t("groups", unet().groups());
+    });
+    v.table("conv", [&](auto&& t) {
+      t("hidden", conv().hidden());
+      t("kernel_size", conv().kernel_size());
+      t("activation", conv().activation());
+    });
+  }
 };
 
 /// Names accepted by DenoiserNetOptions::type: "auto", "mlp", "unet", "conv".

@@ -1,5 +1,6 @@
 #pragma once
-// Inverse problems on a trained model of the zoo, as `physgen inpaint` runs them: inpainting
+// Inverse problems with a trained DDPM as the prior, as `physgen inpaint` runs them (the
+// zoo exposes it as the model's Restorer view, models/capabilities.h): inpainting
 // of a masked region (RePaint) or posterior denoising of a noisy field with a DDPM prior
 // (inverse.h), with the inputs validated and the error against a known truth reported.
 //
@@ -18,32 +19,35 @@
 #include <torch/types.h>
 
 #include "physgen/models/diffusion/inverse.h"
-#include "physgen/models/zoo.h"
+#include "physgen/models/capabilities.h"
+#include "physgen/models/diffusion/ddpm.h"
 
 namespace physgen {
 
-struct RestoreOptions {
-  RestoreOptions() = default;
-  /// Noise standard deviation of the observation; > 0 selects denoising (then no mask) [0].
-  TORCH_ARG(double, noise_std) = 0.0;
-  /// Inpainting options [resample 10, jump 10, variance beta].
-  TORCH_ARG(InpaintOptions, inpaint) = InpaintOptions();
-  /// Take the signs of the result before the errors (Ising spins) [false].
-  TORCH_ARG(bool, sign_output) = false;
-};
-
-struct RestoreResult {
-  torch::Tensor x;        ///< restored fields (n, *event_shape)
-  nlohmann::json report;  ///< mode, n, nfe; rmse (+ rmse_input / rmse_known, rmse_mean_fill) with a truth
-};
-
-/// Restores `observed` with a trained "ddpm" model: inpainting where mask is defined,
+/// Restores `observed` with a trained DDPM: inpainting where mask is defined,
 /// denoising where options.noise_std > 0 (exactly one of the two). `truth` (optional, the
-/// clean fields) adds the errors to the report. InvalidArgument for another family, shapes
+/// clean fields) adds the errors to the report. InvalidArgument for shapes
 /// that do not match the model's event shape, non-finite values, mask entries other than 0
-/// and 1, or a noise level beyond the schedule's largest.
-RestoreResult restore_fields(const Model& model, const torch::Tensor& observed,
+/// and 1, a RePaint resample or jump below 1, or a noise level beyond the schedule's largest.
+RestoreResult restore_fields(DDPMImpl& ddpm, const torch::Tensor& observed,
                              const torch::Tensor& mask, const torch::Tensor& truth,
                              const RestoreOptions& options = RestoreOptions());
+
+}  // namespace physgen
+
+namespace physgen {
+
+/// The Restorer view of a DDPM (restore_fields on it).
+class DDPMRestorer : public Restorer {
+ public:
+  explicit DDPMRestorer(DDPM ddpm) : ddpm_(std::move(ddpm)) {}
+  RestoreResult restore(const torch::Tensor& observed, const torch::Tensor& mask, const torch::Tensor& truth,
+                        const RestoreOptions& options) override {
+    return restore_fields(*ddpm_, observed, mask, truth, options);
+  }
+
+ private:
+  DDPM ddpm_;
+};
 
 }  // namespace physgen

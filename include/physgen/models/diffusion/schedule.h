@@ -28,6 +28,8 @@
 #include <torch/arg.h>
 #include <torch/types.h>
 
+#include "physgen/core/options.h"
+
 namespace physgen {
 
 struct NoiseScheduleOptions {
@@ -47,6 +49,16 @@ struct NoiseScheduleOptions {
   nlohmann::json to_json() const;
   /// Reads the keys present (unknown keys -> InvalidArgument).
   static NoiseScheduleOptions from_json(const nlohmann::json& j);
+  /// The JSON fields (core/options.h): to_json, from_json and the known keys derive from it.
+  template <class V>
+  void fields(V&& v) {
+    v("name", name());
+    v("steps", steps());
+    v("beta_start", beta_start());
+    v("beta_end", beta_end());
+    v("cosine_offset", cosine_offset());
+    v("max_beta", max_beta());
+  }
 };
 
 /// Names accepted by NoiseScheduleOptions::name: "cosine", "linear".

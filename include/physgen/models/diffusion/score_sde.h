@@ -27,10 +27,12 @@
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
 
-#include "physgen/models/diffusion/condition.h"
+#include "physgen/core/options.h"
+#include "physgen/models/common/condition.h"
 #include "physgen/models/diffusion/denoiser_net.h"
 #include "physgen/models/diffusion/sde.h"
 #include "physgen/models/generative.h"
+#include "physgen/models/common/diffusion_task.h"
 
 namespace physgen {
 
@@ -64,6 +66,22 @@ struct ScoreSDEOptions {
  public:
   nlohmann::json to_json() const;
   static ScoreSDEOptions from_json(const nlohmann::json& j);
+  /// The JSON fields (core/options.h): to_json, from_json and the known keys derive from it.
+  template <class V>
+  void fields(V&& v) {
+    v("event_shape", event_shape());
+    v("sde", sde());
+    v("network", network());
+    v("condition", condition());
+    v("train_t_min", train_t_min());
+    v("data_std", data_std());
+    v("sampler", sampler());
+    v("sampling", sampling());
+    v("solver", solver());
+    v("trace", trace());
+    v("probe", probe());
+    v("guidance", guidance());
+  }
 };
 
 /// Names accepted by ScoreSDEOptions::sampler: "em", "ode", "pc".
@@ -108,5 +126,8 @@ class ScoreSDEImpl : public torch::nn::Cloneable<ScoreSDEImpl>, public Likelihoo
   OdeStats last_stats_;
 };
 TORCH_MODULE(ScoreSDE);
+
+/// Trains a ScoreSDE through the shared Trainer (models/common/diffusion_task.h).
+using ScoreSDETask = DiffusionTask<ScoreSDE>;
 
 }  // namespace physgen

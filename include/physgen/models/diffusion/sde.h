@@ -39,6 +39,7 @@
 #include <torch/arg.h>
 #include <torch/types.h>
 
+#include "physgen/core/options.h"
 #include "physgen/models/cnf/log_density.h"
 #include "physgen/ode/odeint.h"
 
@@ -61,6 +62,15 @@ struct SdeOptions {
  public:
   nlohmann::json to_json() const;
   static SdeOptions from_json(const nlohmann::json& j);
+  /// The JSON fields (core/options.h): to_json, from_json and the known keys derive from it.
+  template <class V>
+  void fields(V&& v) {
+    v("name", name());
+    v("beta_min", beta_min());
+    v("beta_max", beta_max());
+    v("sigma_min", sigma_min());
+    v("sigma_max", sigma_max());
+  }
 };
 
 /// Names accepted by SdeOptions::name: "ve", "vp".
@@ -135,6 +145,17 @@ struct SdeSamplerOptions {
   TORCH_ARG(double, snr) = 0.16;
   /// Predictor-corrector: Langevin steps per time step (>= 0) [1].
   TORCH_ARG(int64_t, corrector_steps) = 1;
+
+ public:
+  /// The JSON fields (core/options.h): the [model.sampling] table of score-sde.
+  template <class V>
+  void fields(V&& v) {
+    v("steps", steps());
+    v("t_min", t_min());
+    v("denoise", denoise());
+    v("snr", snr());
+    v("corrector_steps", corrector_steps());
+  }
 };
 
 /// Euler-Maruyama integration of the reverse SDE from x_1 (n, *event_shape).

@@ -55,6 +55,7 @@
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
 
+#include "physgen/core/options.h"
 #include "physgen/models/ebm/langevin.h"
 #include "physgen/models/generative.h"
 #include "physgen/nn/vector_nets.h"
@@ -146,6 +147,30 @@ struct EnergyModelOptions {
   void validate() const;
   nlohmann::json to_json() const;
   static EnergyModelOptions from_json(const nlohmann::json& j);
+
+  /// The JSON fields (core/options.h): to_json, from_json and the known keys derive from it.
+  template <class V>
+  void fields(V&& v) {
+    v("event_shape", event_shape());
+    v("network", network());
+    v("hidden", hidden());
+    v("activation", activation());
+    v("channels", channels());
+    v("depth", depth());
+    v("init_m2", init_m2());
+    v("init_lambda", init_lambda());
+    v("init_beta", init_beta());
+    v("confinement", confinement());
+    v("objective", objective());
+    v("alpha", alpha());
+    v("buffer_size", buffer_size());
+    v("reinit_prob", reinit_prob());
+    v("init", init());
+    v("init_scale", init_scale());
+    v("sample_steps", sample_steps());
+    v("dsm_sigma", dsm_sigma());
+    v("sampler", sampler());
+  }
 };
 
 class EnergyModelImpl : public torch::nn::Cloneable<EnergyModelImpl>, public GenerativeModel {

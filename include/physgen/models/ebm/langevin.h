@@ -29,6 +29,8 @@
 #include <torch/arg.h>
 #include <torch/types.h>
 
+#include "physgen/core/options.h"
+
 namespace physgen {
 
 /// An energy function: (n, *event_shape) -> (n), differentiable in x.
@@ -50,6 +52,15 @@ struct LangevinOptions {
 
  public:
   void validate() const;
+  /// The JSON fields (core/options.h): the [model.sampler] table of an EBM.
+  template <class V>
+  void fields(V&& v) {
+    v("step_size", step_size());
+    v("n_steps", n_steps());
+    v("method", method());
+    v("noise_scale", noise_scale());
+    v("grad_clamp", grad_clamp());
+  }
 };
 
 /// What langevin() returns.

@@ -58,6 +58,28 @@ struct FlowOptions {
   TORCH_ARG(bool, zero_init_last) = true;
   /// "standard_normal" | "diagonal_gaussian" (learnable mean and log-scale). Default "standard_normal".
   TORCH_ARG(std::string, base) = "standard_normal";
+
+ public:
+  /// The JSON fields (core/options.h): flow_options_to_json / flow_options_from_json.
+  template <class V>
+  void fields(V&& v) {
+    v("coupling", coupling());
+    v("event_shape", event_shape());
+    v("n_layers", n_layers());
+    v("network", network());
+    v("hidden", hidden());
+    v("kernel_size", kernel_size());
+    v("activation", activation());
+    v("mask", mask());
+    v("scale_clamp", scale_clamp());
+    v("spline_bins", spline_bins());
+    v("tail_bound", tail_bound());
+    v("context_features", context_features());
+    v("z2_equivariant", z2_equivariant());
+    v("z2_method", z2_method());
+    v("zero_init_last", zero_init_last());
+    v("base", base());
+  }
 };
 
 /// Signature of the registered builders.

@@ -32,6 +32,7 @@
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
 
+#include "physgen/core/options.h"
 #include "physgen/models/gan/losses.h"
 #include "physgen/nn/dcgan.h"
 #include "physgen/nn/vector_nets.h"
@@ -76,6 +77,25 @@ struct CycleGanOptions {
   void validate() const;
   nlohmann::json to_json() const;
   static CycleGanOptions from_json(const nlohmann::json& j);
+
+  /// The JSON fields (core/options.h): to_json, from_json and the known keys derive from it.
+  template <class V>
+  void fields(V&& v) {
+    v("event_shape", event_shape());
+    v("network", network());
+    v("hidden", hidden());
+    v("activation", activation());
+    v("channels", channels());
+    v("depth", depth());
+    v("discriminator_channels", discriminator_channels());
+    v("scales", scales());
+    v("periodic", periodic());
+    v("loss", loss());
+    v("lambda_cycle", lambda_cycle());
+    v("lambda_identity", lambda_identity());
+    v("adam_beta1", adam_beta1());
+    v("adam_beta2", adam_beta2());
+  }
 };
 
 class CycleGanImpl : public torch::nn::Cloneable<CycleGanImpl> {
@@ -126,6 +146,8 @@ class CycleGanTask : public TrainingTask {
   explicit CycleGanTask(CycleGan model);
   torch::nn::Module& module() override { return *model_; }
   std::vector<std::pair<std::string, std::vector<torch::Tensor>>> parameter_groups() override;
+  /// Both groups: Adam betas (adam_beta1, adam_beta2).
+  GroupSettings group_settings(const std::string& name) const override;
   /// L_G on a packed batch without updates (a monitor).
   torch::Tensor loss(const torch::Tensor& batch, Diagnostics& diag) override;
   double train_step(const torch::Tensor& batch, std::vector<torch::optim::Optimizer*>& optimisers, double clip,

@@ -48,7 +48,8 @@
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
 
-#include "physgen/models/diffusion/condition.h"
+#include "physgen/core/options.h"
+#include "physgen/models/common/condition.h"
 #include "physgen/models/gan/losses.h"
 #include "physgen/models/generative.h"
 #include "physgen/nn/dcgan.h"
@@ -153,6 +154,36 @@ struct GanOptions {
   nlohmann::json to_json() const;
   /// Reads the keys present (unknown keys -> InvalidArgument); "event_shape" required.
   static GanOptions from_json(const nlohmann::json& j);
+
+  /// The JSON fields (core/options.h): to_json, from_json and the known keys derive from it.
+  template <class V>
+  void fields(V&& v) {
+    v("event_shape", event_shape());
+    v("latent_dim", latent_dim());
+    v("latent_distribution", latent_distribution());
+    v("loss", loss());
+    v("constraint", constraint());
+    v("clip_value", clip_value());
+    v("gp_lambda", gp_lambda());
+    v("n_critic", n_critic());
+    v("condition_dim", condition_dim());
+    v("network", network());
+    v("generator_hidden", generator_hidden());
+    v("discriminator_hidden", discriminator_hidden());
+    v("activation", activation());
+    v("channels", channels());
+    v("scales", scales());
+    v("batch_norm", batch_norm());
+    v("periodic", periodic());
+    v("output_activation", output_activation());
+    v("generator_lr_scale", generator_lr_scale());
+    v("generator_ema", generator_ema());
+    v("adam_beta1", adam_beta1());
+    v("adam_beta2", adam_beta2());
+    v("minibatch_std", minibatch_std());
+    v("z2_symmetric", z2_symmetric());
+    v("instance_noise", instance_noise());
+  }
 };
 
 /// {"gan", "cgan", "wgan", "wgan-gp"}.
@@ -217,12 +248,8 @@ class GanImpl : public torch::nn::Cloneable<GanImpl>, public GenerativeModel {
 };
 TORCH_MODULE(Gan);
 
-// pack_condition(x, c) -> rows [flatten(x), c], shared with the diffusion family:
-// see physgen/models/diffusion/condition.h.
-
-/// One-hot conditions (N, num_classes) (float32, or `dtype`) from integer labels (N) in [0, num_classes).
-torch::Tensor one_hot_condition(const torch::Tensor& labels, int64_t num_classes,
-                                torch::Dtype dtype = torch::kFloat32);
+// pack_condition(x, c) -> rows [flatten(x), c] and one_hot_condition, shared with the
+// diffusion family: see physgen/models/common/condition.h.
 
 /// Training task of a Gan: parameter groups {"generator", "discriminator"} (one optimiser
 /// each) and the alternating train_step of the header comment. Diagnostics every step:
@@ -232,17 +259,24 @@ torch::Tensor one_hot_condition(const torch::Tensor& labels, int64_t num_classes
 /// minus the critic's estimate of W1).
 class GanTask : public TrainingTask {
  public:
-  explicit GanTask(Gan model);
+  /// `variant`: the zoo family the model was built as ("gan", "cgan", "wgan", "wgan-gp"),
+  /// recorded by options().
+  explicit GanTask(Gan model, std::string variant = "gan");
   torch::nn::Module& module() override { return *model_; }
   std::vector<std::pair<std::string, std::vector<torch::Tensor>>> parameter_groups() override;
+  /// Both groups: Adam betas (adam_beta1, adam_beta2); the generator's lr scaled by
+  /// generator_lr_scale.
+  GroupSettings group_settings(const std::string& name) const override;
   /// The discriminator loss on `batch` (no penalty, no update): a monitor.
   torch::Tensor loss(const torch::Tensor& batch, Diagnostics& diag) override;
   double train_step(const torch::Tensor& batch, std::vector<torch::optim::Optimizer*>& optimisers, double clip,
                     int64_t step, Diagnostics& diag) override;
+  /// {"family": variant, "options": the GanOptions JSON}.
   nlohmann::json options() const override;
   Gan& model() { return model_; }
 
  private:
+  std::string variant_;
   /// Splits a batch into samples and conditions (undefined if unconditional).
   std::pair<torch::Tensor, torch::Tensor> split(const torch::Tensor& batch) const;
   Gan model_;

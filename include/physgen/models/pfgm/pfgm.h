@@ -28,10 +28,12 @@
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
 
+#include "physgen/core/options.h"
 #include "physgen/models/generative.h"
 #include "physgen/models/pfgm/poisson_field.h"
 #include "physgen/nn/time_mlp.h"
 #include "physgen/ode/odeint.h"
+#include "physgen/models/common/diffusion_task.h"
 
 namespace physgen {
 
@@ -63,6 +65,25 @@ struct PFGMOptions {
  public:
   nlohmann::json to_json() const;
   static PFGMOptions from_json(const nlohmann::json& j);
+  /// The JSON fields (core/options.h): to_json, from_json and the known keys derive from it.
+  template <class V>
+  void fields(V&& v) {
+    v("event_shape", event_shape());
+    v.table("network", [&](auto&& t) {
+      t("hidden", network().hidden());
+      t("activation", network().activation());
+    });
+    v("sigma", sigma());
+    v("tau", tau());
+    v("M", M());
+    v("gamma", gamma());
+    v("perturbed_batch", perturbed_batch());
+    v("input_radius", input_radius());
+    v("max_prior_radius", max_prior_radius());
+    v("z_max", z_max());
+    v("z_min", z_min());
+    v("solver", solver());
+  }
 };
 
 class PFGMImpl : public torch::nn::Cloneable<PFGMImpl>, public GenerativeModel {
@@ -93,5 +114,8 @@ class PFGMImpl : public torch::nn::Cloneable<PFGMImpl>, public GenerativeModel {
   OdeStats last_stats_;
 };
 TORCH_MODULE(PFGM);
+
+/// Trains a PFGM through the shared Trainer (models/common/diffusion_task.h).
+using PFGMTask = DiffusionTask<PFGM>;
 
 }  // namespace physgen

@@ -33,11 +33,13 @@
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
 
-#include "physgen/models/diffusion/condition.h"
+#include "physgen/core/options.h"
+#include "physgen/models/common/condition.h"
 #include "physgen/models/diffusion/denoiser_net.h"
 #include "physgen/models/generative.h"
 #include "physgen/models/pfgm/poisson_field.h"
 #include "physgen/ode/odeint.h"
+#include "physgen/models/common/diffusion_task.h"
 
 namespace physgen {
 
@@ -70,6 +72,22 @@ struct PFGMPPOptions {
  public:
   nlohmann::json to_json() const;
   static PFGMPPOptions from_json(const nlohmann::json& j);
+  /// The JSON fields (core/options.h): to_json, from_json and the known keys derive from it.
+  template <class V>
+  void fields(V&& v) {
+    v("event_shape", event_shape());
+    v("extra_dims", extra_dims());
+    v("network", network());
+    v("condition", condition());
+    v("preconditioning", preconditioning());
+    v("data_std", data_std());
+    v("p_mean", p_mean());
+    v("p_std", p_std());
+    v("sigma_max", sigma_max());
+    v("sigma_min", sigma_min());
+    v("solver", solver());
+    v("guidance", guidance());
+  }
 };
 
 class PFGMPPImpl : public torch::nn::Cloneable<PFGMPPImpl>, public GenerativeModel {
@@ -104,5 +122,8 @@ class PFGMPPImpl : public torch::nn::Cloneable<PFGMPPImpl>, public GenerativeMod
   OdeStats last_stats_;
 };
 TORCH_MODULE(PFGMPP);
+
+/// Trains a PFGMPP through the shared Trainer (models/common/diffusion_task.h).
+using PFGMPPTask = DiffusionTask<PFGMPP>;
 
 }  // namespace physgen

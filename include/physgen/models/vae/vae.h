@@ -33,6 +33,7 @@
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
 
+#include "physgen/core/options.h"
 #include "physgen/models/generative.h"
 #include "physgen/nn/vector_nets.h"
 #include "physgen/train/trainer.h"
@@ -62,6 +63,19 @@ struct VaeOptions {
   void validate() const;
   nlohmann::json to_json() const;
   static VaeOptions from_json(const nlohmann::json& j);
+
+  /// The JSON fields (core/options.h): to_json, from_json and the known keys derive from it.
+  template <class V>
+  void fields(V&& v) {
+    v("event_shape", event_shape());
+    v("latent_dim", latent_dim());
+    v("hidden", hidden());
+    v("activation", activation());
+    v("decoder_variance", decoder_variance());
+    v("decoder_sigma", decoder_sigma());
+    v("beta", beta());
+    v("sample_noise", sample_noise());
+  }
 };
 
 /// The two ELBO terms per sample, (n) each.

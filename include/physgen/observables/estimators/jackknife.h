@@ -38,4 +38,10 @@ JackknifeEstimate jackknife(const torch::Tensor& samples, const DerivedFunction&
 JackknifeEstimate jackknife(const std::vector<double>& samples, const DerivedFunction& f = nullptr,
                             int64_t bin_size = 1);
 
+/// The default number of delete-one-block jackknife blocks for n configurations recorded by
+/// `chains` chains (chain-major): the smallest multiple of the chain count that is >= 20, so no
+/// block straddles two chains' correlated stretches; where that exceeds n, min(20, n).
+/// Returns at least 1 for n >= 1. InvalidArgument for n < 1.
+int64_t default_jackknife_blocks(int64_t n, int64_t chains);
+
 }  // namespace physgen

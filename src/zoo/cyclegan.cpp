@@ -66,13 +66,10 @@ Model build_cyclegan(const ModelSpec& spec) {
 }  // namespace
 
 void register_cyclegan(FamilyRegistry& r) {
-  Family f;
-  f.build = build_cyclegan;
-  f.defaults = cyclegan_defaults;
-  f.train_defaults = by_shape([](const std::vector<int64_t>&) {
-    return TrainerOptions().steps(3000).batch_size(64).lr(2e-4).schedule("constant");
-  });
-  f.summary = "CycleGAN: unpaired translation between --data and --data-b";
+  Family f = make_family(build_cyclegan, cyclegan_defaults, by_shape([](const std::vector<int64_t>&) {
+                           return TrainerOptions().steps(3000).batch_size(64).lr(2e-4).schedule("constant");
+                         }),
+                         "CycleGAN: unpaired translation between --data and --data-b");
   f.needs_second_ensemble = true;
   r.add("cyclegan", f);
 }

@@ -75,12 +75,8 @@ Model build_ebm(const ModelSpec& spec) {
 }  // namespace
 
 void register_ebm(FamilyRegistry& r) {
-  Family f;
-  f.build = build_ebm;
-  f.defaults = ebm_defaults;
-  f.train_defaults = ebm_train_defaults;
-  f.summary = "energy-based model: maximum likelihood with persistent Langevin / MALA negatives on --data";
-  r.add("ebm", f);
+  r.add("ebm", make_family(build_ebm, ebm_defaults, ebm_train_defaults,
+                           "energy-based model: maximum likelihood with persistent Langevin / MALA negatives on --data"));
 }
 
 }  // namespace physgen::zoo

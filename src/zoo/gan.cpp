@@ -103,13 +103,12 @@ Model build_gan(const std::string& variant, const ModelSpec& spec) {
 
 void register_gan(FamilyRegistry& r) {
   for (const std::string& v : gan_variant_names()) {
-    Family f;
-    f.build = [v](const ModelSpec& s) { return build_gan(v, s); };
-    f.defaults = [v](const std::vector<int64_t>& shape) { return gan_defaults(v, shape); };
-    f.train_defaults = by_shape([v](const std::vector<int64_t>& shape) { return gan_train_defaults(v, shape); });
-    f.conditional = true;
+    Family f = make_family([v](const ModelSpec& s) { return build_gan(v, s); },
+                           [v](const std::vector<int64_t>& shape) { return gan_defaults(v, shape); },
+                           by_shape([v](const std::vector<int64_t>& shape) { return gan_train_defaults(v, shape); }),
+                           "'" + v + "' adversarial network: alternating generator / discriminator steps on --data",
+                           /*conditional=*/true);
     f.condition_required = v == "cgan";
-    f.summary = "'" + v + "' adversarial network: alternating generator / discriminator steps on --data";
     r.add(v, f);
   }
 }

@@ -44,14 +44,10 @@ Model build_vae(const ModelSpec& spec) {
 }  // namespace
 
 void register_vae(FamilyRegistry& r) {
-  Family f;
-  f.build = build_vae;
-  f.defaults = vae_defaults;
-  f.train_defaults = by_shape([](const std::vector<int64_t>&) {
-    return TrainerOptions().steps(3000).batch_size(128).lr(1e-3).schedule("cosine");
-  });
-  f.summary = "variational autoencoder: ELBO on --data";
-  r.add("vae", f);
+  r.add("vae", make_family(build_vae, vae_defaults, by_shape([](const std::vector<int64_t>&) {
+                             return TrainerOptions().steps(3000).batch_size(128).lr(1e-3).schedule("cosine");
+                           }),
+                           "variational autoencoder: ELBO on --data"));
 }
 
 }  // namespace physgen::zoo

@@ -210,6 +210,12 @@ TEST_P(ZooContract, CheckpointReloadGivesIdenticalSamplesAndLogProb) {
 
   if (m.likelihood) {
     ASSERT_NE(loaded.likelihood, nullptr);
+    // ODE likelihoods (cnf, flow-matching, score-sde) on a cheap fixed-step solver, both alike.
+    SamplerSettings cheap;
+    cheap.solver = "rk4";
+    cheap.steps = 2;
+    if (m.configure_likelihood) m.configure_likelihood(cheap);
+    if (loaded.configure_likelihood) loaded.configure_likelihood(cheap);
     const torch::Tensor lp1 = m.likelihood->log_prob(x1), lp2 = loaded.likelihood->log_prob(x1);
     EXPECT_EQ(lp1.sizes().vec(), std::vector<int64_t>{6});
     EXPECT_TRUE(torch::isfinite(lp1).all().item<bool>());
@@ -217,6 +223,7 @@ TEST_P(ZooContract, CheckpointReloadGivesIdenticalSamplesAndLogProb) {
     // Negative control: the untrained model's density differs.
     Model fresh = build_model(task.model().spec);
     fresh.module->eval();
+    if (fresh.configure_likelihood) fresh.configure_likelihood(cheap);
     EXPECT_FALSE(torch::equal(fresh.likelihood->log_prob(x1), lp1));
   }
 }

@@ -54,7 +54,7 @@ case "$STAGE" in
       measure ddim$s.npy; args+=("ddim-$s=ddim$s.json")
     done
     run "$P" sample --model phi4_ddpm.pt --n $N_SLOW --sampler ode --rtol 1e-4 --atol 1e-4 --out ode.npy \
-        --json --threads 1 | grep -E '"(nfe|seconds|ode_failed)"'
+        --json --threads 1 | grep -E '"(nfe|seconds|failed_solves)"'
     measure ode.npy; args+=("ode-dopri5=ode.json")
     run "$P" sample --model phi4_ddpm.pt --n $N_SLOW --sampler ddpm --out ddpm.npy --json --threads 1 \
         | grep -E '"(nfe|seconds)"'
@@ -102,7 +102,7 @@ TOML
         --threads 1 | grep -E '"(nfe|seconds)"'
     measure ising_ddim50.npy
     run "$P" sample --model ising_ddpm.pt --n $N_SLOW --sampler ode --rtol 1e-4 --atol 1e-4 --out ising_ode.npy \
-        --json --threads 1 | grep -E '"(nfe|seconds|ode_failed)"'
+        --json --threads 1 | grep -E '"(nfe|seconds|failed_solves)"'
     measure ising_ode.npy
     python3 "$HERE/diffusion_quality_compare.py" ising_ref.json ddim-50=ising_ddim50.json ode-dopri5=ising_ode.json
     ;;

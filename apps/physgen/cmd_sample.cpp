@@ -7,6 +7,8 @@
 
 #include "cli_common.h"
 #include "physgen/core/check.h"
+#include "physgen/core/memory.h"
+#include "physgen/core/shape.h"
 #include "physgen/core/progress.h"
 #include "physgen/core/rng.h"
 #include "physgen/io/sidecar.h"
@@ -53,6 +55,10 @@ void run_sample(const SampleFlags& f) {
   seed_all(f.seed);
   Model model = load_model(f.model, device);
   const ModelSpec& spec = model.spec;
+  // The n samples are gathered in float64 at worst (importance weights, the corrected chain)
+  // and copied once to the stored float32: check before drawing the first batch.
+  check_memory(f.n * shape_numel(model.generative->event_shape()) * (8 + 4), "samples (n x event shape, float64)",
+               "--n", std::to_string(f.n));
   TargetPtr target;
   if (spec.system == "phi4" || spec.system == "ising") target = make_target(spec.system, spec.system_params);
 

@@ -24,6 +24,8 @@ struct ChainFlags {
   int64_t samples = 1000, therm = 1000, every = 1, chains = 4;
   uint64_t seed = 1;
   std::string out;
+  bool resume = false;
+  double snapshot_seconds = 60.0;
   CommonOptions common;
 };
 
@@ -39,6 +41,12 @@ void add_chain_flags(CLI::App* sub, ChainFlags& f) {
   sub->add_option("--seed", f.seed, "random seed (runs are reproducible)")->capture_default_str();
   sub->add_option("--out", f.out, "output FILE.npy (a FILE.npy.json sidecar is written beside it)")
       ->required();
+  sub->add_flag("--resume", f.resume,
+                "continue the interrupted run of the same command (FILE.npy.partial + FILE.npy.resume); "
+                "--samples may differ");
+  sub->add_option("--snapshot-seconds", f.snapshot_seconds,
+                  "seconds between resume snapshots (rows synced to disk; 0: after every sample)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
   add_common_options(sub, f.common);
 }
 
@@ -65,8 +73,29 @@ EnsembleMeta chain_meta(const std::string& system, const nlohmann::json& params,
   return meta;
 }
 
-void report(const std::string& out, const torch::Tensor& ens, const nlohmann::json& info) {
-  std::cout << "wrote " << out << "  shape " << ens.sizes() << "  " << info.dump() << "\n";
+
+// Streams the chain to FILE.npy.partial, resumable (mcmc/simulate.h), then writes the sidecar.
+void run_chain(MarkovChain& chain, const ChainFlags& f, const std::string& label, const std::string& system,
+               const nlohmann::json& params, nlohmann::json run, torch::ScalarType dtype) {
+  StreamOptions stream;
+  stream.path = f.out;
+  stream.dtype = dtype;
+  stream.snapshot_seconds = f.snapshot_seconds;
+  stream.resume = f.resume;
+  run["system"] = system;
+  run["params"] = params;
+  run["chains"] = f.chains;
+  run["seed"] = f.seed;
+  run["therm"] = f.therm;
+  run["every"] = f.every;
+  run["dtype"] = c10::toString(dtype);
+  stream.run = std::move(run);
+  const auto result = record_chain_to_file(chain, record_options(f, label), stream, [&](const MarkovChain& c) {
+    return chain_meta(system, params, c, f);
+  });
+  if (result.resumed_at >= 0)
+    std::cout << "resumed at sample " << result.resumed_at << " of " << f.samples << " per chain\n";
+  std::cout << "wrote " << f.out << "  shape " << c10::IntArrayRef(result.shape) << "  " << chain.info().dump() << "\n";
 }
 
 }  // namespace
@@ -96,9 +125,8 @@ void register_simulate(CLI::App& app) {
       if (!device.is_cpu())
         std::cerr << "note: the Ising multispin and Wolff kernels are CPU-only; running on the CPU\n";
       IsingSampler chain(*p, *algo, f->chains, f->seed);
-      auto ens = record_chain(chain, record_options(*f, "ising " + *algo));
-      save_ensemble(f->out, ens, chain_meta("ising", IsingModel(*p).params(), chain, *f));
-      report(f->out, ens, chain.info());
+      run_chain(chain, *f, "ising " + *algo, "ising", IsingModel(*p).params(), {{"algo", *algo}, {"device", "cpu"}},
+                torch::kInt8);
     });
   }
 
@@ -158,10 +186,14 @@ void register_simulate(CLI::App& app) {
                                      Phi4MetropolisOptions().delta(p->delta).n_hits(p->hits), device,
                                      torch::kFloat64, Phi4Start::Cold);
       }
-      auto ens = record_chain(*chain, record_options(*f, "phi4 " + p->algo));
-      ens = ens.to(p->dtype == "float32" ? torch::kFloat32 : torch::kFloat64);
-      save_ensemble(f->out, ens, chain_meta("phi4", action->params(), *chain, *f));
-      report(f->out, ens, chain->info());
+      nlohmann::json algo{{"algo", p->algo}, {"device", device.str()}};
+      if (p->algo == "hmc") {
+        algo.update({{"step_size", p->step_size}, {"n_steps", p->n_steps}, {"integrator", p->integrator}});
+      } else {
+        algo.update({{"delta", p->delta}, {"hits", p->hits}});
+      }
+      run_chain(*chain, *f, "phi4 " + p->algo, "phi4", action->params(), algo,
+                p->dtype == "float32" ? torch::kFloat32 : torch::kFloat64);
     });
   }
 
@@ -194,7 +226,7 @@ void register_simulate(CLI::App& app) {
       meta.chains = 1;
       meta.samples_per_chain = *n;
       save_ensemble(*out, x, meta);
-      report(*out, x, meta.params);
+      std::cout << "wrote " << *out << "  shape " << x.sizes() << "  " << meta.params.dump() << "\n";
     });
   }
 }

@@ -43,6 +43,9 @@ int main(int argc, char** argv) {
   } catch (const physgen::IoError& e) {
     std::cerr << "physgen: error: " << e.what() << "\n";
     return 3;
+  } catch (const physgen::Interrupted& e) {
+    std::cerr << "physgen: interrupted: " << e.what() << "\n";
+    return 130;
   } catch (const std::exception& e) {
     std::cerr << "physgen: error: " << physgen::error_message(e) << "\n";
     return 1;

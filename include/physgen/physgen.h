@@ -22,6 +22,7 @@
 #include "physgen/io/checkpoint.h"
 #include "physgen/io/config.h"
 #include "physgen/io/npy.h"
+#include "physgen/io/npy_rows.h"
 #include "physgen/io/plot.h"
 #include "physgen/io/png.h"
 #include "physgen/io/sidecar.h"

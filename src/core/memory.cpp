@@ -1,5 +1,7 @@
 #include "physgen/core/memory.h"
 
+#include <sys/statvfs.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -39,6 +41,23 @@ void check_memory(int64_t bytes, const std::string& what, const std::string& arg
   check_arg(static_cast<double>(bytes) <= fraction * static_cast<double>(available), argument, value,
             "a size whose " + what + " fits in memory: it needs " + format_bytes(bytes) + ", " +
                 format_bytes(available) + " are available");
+}
+
+int64_t available_disk_bytes(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  struct statvfs st {};
+  if (::statvfs(dir.c_str(), &st) != 0) return -1;
+  return static_cast<int64_t>(st.f_bavail) * static_cast<int64_t>(st.f_frsize);
+}
+
+void check_disk_space(int64_t bytes, const std::string& path, const std::string& what, const std::string& argument,
+                      const std::string& value) {
+  const int64_t available = available_disk_bytes(path);
+  if (available < 0 || bytes <= 0) return;
+  check_arg(bytes <= available, argument, value,
+            "a size whose " + what + " fits on the disk of " + path + ": it needs " + format_bytes(bytes) + ", " +
+                format_bytes(available) + " are free");
 }
 
 }  // namespace physgen

@@ -14,6 +14,7 @@
 #include <torch/torch.h>
 
 #include "physgen/core/check.h"
+#include "physgen/core/memory.h"
 #include "physgen/io/atomic_file.h"
 
 namespace physgen {
@@ -316,6 +317,8 @@ torch::Tensor read_npy(const std::string& path) {
     bad(path, "trailing garbage: " + std::to_string(got - expected) + " bytes after the " +
                   std::to_string(expected) + " bytes of data");
   }
+  check_memory(static_cast<int64_t>(expected), "data (" + shape_string(h.shape) + " " + h.type->name + ")", "file",
+               path);
   auto t = torch::empty(h.shape, torch::TensorOptions().dtype(h.type->dtype));
   if (expected > 0) {
     in.read(static_cast<char*>(t.data_ptr()), static_cast<std::streamsize>(expected));
@@ -338,18 +341,21 @@ torch::Tensor read_npy(const std::string& path) {
   return t;
 }
 
-void write_npy(const std::string& path, const torch::Tensor& t) {
-  check_arg(t.defined(), "tensor", std::string("undefined"), "a defined tensor");
-  const std::string descr = npy_descr(t.scalar_type());
-  const auto cpu = t.to(torch::kCPU).contiguous();
-
+std::string npy_header(torch::ScalarType dtype, c10::IntArrayRef shape_in, bool growth_room) {
+  const std::string descr = npy_descr(dtype);
   std::string shape = "(";
-  for (int64_t d = 0; d < cpu.dim(); ++d) {
-    shape += std::to_string(cpu.size(d));
-    shape += (cpu.dim() == 1) ? "," : (d + 1 < cpu.dim() ? ", " : "");
+  for (size_t d = 0; d < shape_in.size(); ++d) {
+    shape += std::to_string(shape_in[d]);
+    shape += (shape_in.size() == 1) ? "," : (d + 1 < shape_in.size() ? ", " : "");
   }
   shape += ")";
   std::string dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
+  if (growth_room && !shape_in.empty()) {
+    // numpy's rule (numpy.lib.format, GROWTH_AXIS_MAX_DIGITS = 21): room for the first axis to
+    // grow to 21 digits, so the header length does not depend on the row count.
+    const size_t digits = std::to_string(shape_in[0]).size();
+    if (digits < 21) dict.append(21 - digits, ' ');
+  }
 
   // Version 1.0 has a 10-byte prefix and a uint16 length; 2.0 a 12-byte prefix and uint32.
   int major = 1;
@@ -369,7 +375,25 @@ void write_npy(const std::string& path, const torch::Tensor& t) {
   head += static_cast<char>(0);
   for (size_t b = 0; b < (major == 1 ? 2u : 4u); ++b) head += static_cast<char>((header_len >> (8 * b)) & 0xff);
   head += dict;
+  return head;
+}
 
+NpyHeader read_npy_header(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    const int err = errno;
+    throw IoError("cannot read " + path + ": " + (err == ENOENT ? "no such file" : std::strerror(err)));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError("cannot read " + path + ": " + std::strerror(errno));
+  const Header h = parse_header(path, in, static_cast<uint64_t>(st.st_size));
+  return NpyHeader{h.type->dtype, h.shape, h.data_offset, h.swap};
+}
+
+void write_npy(const std::string& path, const torch::Tensor& t) {
+  check_arg(t.defined(), "tensor", std::string("undefined"), "a defined tensor");
+  const auto cpu = t.to(torch::kCPU).contiguous();
+  const std::string head = npy_header(cpu.scalar_type(), cpu.sizes());
   const auto nbytes = static_cast<std::streamsize>(cpu.numel() * cpu.element_size());
   write_file_atomic(path, [&](std::ostream& os) {
     os.write(head.data(), static_cast<std::streamsize>(head.size()));

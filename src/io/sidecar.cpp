@@ -1,5 +1,7 @@
 #include "physgen/io/sidecar.h"
 
+#include "physgen/core/memory.h"
+
 #include <ctime>
 
 #include <torch/torch.h>
@@ -185,6 +187,14 @@ void save_ensemble(const std::string& path, const torch::Tensor& x, const Ensemb
 }
 
 std::pair<torch::Tensor, EnsembleMeta> load_ensemble(const std::string& path) {
+  {
+    // The commands that load an ensemble work on float64 copies of it: check both fit.
+    const NpyHeader h = read_npy_header(path);
+    int64_t numel = 1;
+    for (int64_t s : h.shape) numel = s > 0 && numel > (int64_t{1} << 60) / s ? (int64_t{1} << 60) : numel * s;
+    check_memory(numel * (static_cast<int64_t>(c10::elementSize(h.dtype)) + 8),
+                 "ensemble " + shape_string(h.shape) + " with a float64 working copy", "file", path);
+  }
   auto x = read_npy(path);
   const auto j = read_sidecar(path);
   auto meta = ensemble_meta_from_json(j, sidecar_path(path));

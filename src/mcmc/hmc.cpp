@@ -189,6 +189,32 @@ nlohmann::json Hmc::info() const {
   return j;
 }
 
+ChainSnapshot Hmc::snapshot() const {
+  ChainSnapshot s;
+  s.algorithm = "hmc";
+  s.tensors["x"] = x_.to(torch::kCPU).clone();
+  s.tensors["step_size"] = torch::tensor(opts_.step_size(), torch::kFloat64);
+  s.tensors["accepted"] = accepted_.to(torch::kCPU).clone();
+  s.tensors["exp_sum"] = exp_sum_.to(torch::kCPU).clone();
+  s.tensors["dh_sum"] = dh_sum_.to(torch::kCPU).clone();
+  s.tensors["trajectories"] = torch::tensor(trajectories_, torch::kInt64);
+  snapshot_default_generators(s, x_.device());
+  return s;
+}
+
+void Hmc::restore(const ChainSnapshot& s) {
+  if (s.algorithm != "hmc") throw IoError("chain snapshot: algorithm '" + s.algorithm + "', this chain runs 'hmc'");
+  check_snapshot_like(s, "x", x_.to(torch::kCPU));
+  x_ = s.at("x").to(x_.device()).contiguous();
+  set_step_size(s.at("step_size").item<double>());
+  auto opts = torch::TensorOptions().dtype(torch::kFloat64).device(x_.device());
+  accepted_ = s.at("accepted").to(opts);
+  exp_sum_ = s.at("exp_sum").to(opts);
+  dh_sum_ = s.at("dh_sum").to(opts);
+  trajectories_ = s.integer("trajectories");
+  restore_default_generators(s, x_.device());
+}
+
 std::unique_ptr<Hmc> make_phi4_hmc(const Phi4Params& params, int64_t chains, HmcOptions opts,
                                    torch::Device device, torch::Dtype dtype, Phi4Start start) {
   auto target = std::make_shared<const Phi4Action>(params);

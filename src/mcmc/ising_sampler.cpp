@@ -178,6 +178,74 @@ void IsingSampler::set_state(const torch::Tensor& s) {
   }
 }
 
+namespace {
+std::vector<uint64_t> rng_words(const std::vector<Xoshiro256pp>& rngs) {
+  std::vector<uint64_t> w;
+  w.reserve(rngs.size() * 4);
+  for (const auto& r : rngs) w.insert(w.end(), r.s, r.s + 4);
+  return w;
+}
+void set_rng_words(std::vector<Xoshiro256pp>& rngs, const std::vector<uint64_t>& w) {
+  for (size_t i = 0; i < rngs.size(); ++i) std::copy(w.begin() + 4 * i, w.begin() + 4 * i + 4, rngs[i].s);
+}
+torch::Tensor int8_tensor(const std::vector<int8_t>& v) {
+  return torch::from_blob(const_cast<int8_t*>(v.data()), {static_cast<int64_t>(v.size())}, torch::kInt8).clone();
+}
+}  // namespace
+
+ChainSnapshot IsingSampler::snapshot() const {
+  ChainSnapshot s;
+  s.algorithm = algorithm_;
+  s.tensors["sweeps"] = torch::tensor(sweeps_, torch::kInt64);
+  s.tensors["chains"] = torch::tensor(chains_, torch::kInt64);
+  s.tensors["L"] = torch::tensor(params_.L, torch::kInt64);
+  if (kind_ == Kind::kWolff) {
+    s.tensors["spins"] = int8_tensor(spins_);
+    s.tensors["rngs"] = ChainSnapshot::from_words(rng_words(chain_rngs_));
+    s.tensors["clusters_per_sweep"] = torch::tensor(clusters_per_sweep_, torch::kInt64);
+    s.tensors["calib_clusters"] = ChainSnapshot::from_words(calib_clusters_);
+    s.tensors["calib_spins"] = ChainSnapshot::from_words(calib_spins_);
+    s.tensors["cluster_count"] = ChainSnapshot::from_words(cluster_count_);
+    s.tensors["cluster_spins"] = ChainSnapshot::from_words(cluster_spins_);
+  } else {
+    s.tensors["words"] = ChainSnapshot::from_words(words_);
+    s.tensors["rngs"] = ChainSnapshot::from_words(rng_words(group_rngs_));
+    s.tensors["flips"] = ChainSnapshot::from_words(flips_);
+  }
+  return s;
+}
+
+void IsingSampler::restore(const ChainSnapshot& s) {
+  if (s.algorithm != algorithm_)
+    throw IoError("chain snapshot: algorithm '" + s.algorithm + "', this chain runs '" + algorithm_ + "'");
+  if (s.integer("chains") != chains_ || s.integer("L") != params_.L) {
+    throw IoError("chain snapshot (" + algorithm_ + "): " + std::to_string(s.integer("chains")) + " chains of L = " +
+                  std::to_string(s.integer("L")) + ", this chain has " + std::to_string(chains_) + " of L = " +
+                  std::to_string(params_.L));
+  }
+  const auto V = static_cast<size_t>(params_.volume());
+  const auto C = static_cast<size_t>(chains_);
+  if (kind_ == Kind::kWolff) {
+    const auto& sp = s.at("spins");
+    if (sp.scalar_type() != torch::kInt8 || static_cast<size_t>(sp.numel()) != C * V)
+      throw IoError("chain snapshot (wolff): 'spins' does not hold chains x L x L int8 values");
+    const auto spc = sp.contiguous();
+    std::copy(spc.data_ptr<int8_t>(), spc.data_ptr<int8_t>() + C * V, spins_.begin());
+    set_rng_words(chain_rngs_, s.words("rngs", 4 * C));
+    clusters_per_sweep_ = s.integer("clusters_per_sweep");
+    calib_clusters_ = s.words("calib_clusters", C);
+    calib_spins_ = s.words("calib_spins", C);
+    cluster_count_ = s.words("cluster_count", C);
+    cluster_spins_ = s.words("cluster_spins", C);
+  } else {
+    const auto G = static_cast<size_t>(groups_);
+    words_ = s.words("words", G * V);
+    set_rng_words(group_rngs_, s.words("rngs", 4 * G));
+    flips_ = s.words("flips", G);
+  }
+  sweeps_ = s.integer("sweeps");
+}
+
 nlohmann::json IsingSampler::info() const {
   nlohmann::json j = params_.to_json();
   j["algorithm"] = algorithm_;

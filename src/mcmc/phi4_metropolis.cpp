@@ -104,6 +104,32 @@ nlohmann::json Phi4Metropolis::info() const {
   return j;
 }
 
+ChainSnapshot Phi4Metropolis::snapshot() const {
+  ChainSnapshot s;
+  s.algorithm = "phi4_metropolis";
+  s.tensors["x"] = x_.to(torch::kCPU).clone();
+  s.tensors["delta"] = torch::tensor(opts_.delta(), torch::kFloat64);
+  s.tensors["accepted"] = accepted_.to(torch::kCPU).clone();
+  s.tensors["proposed"] = torch::tensor(proposed_, torch::kInt64);
+  s.tensors["sweeps"] = torch::tensor(sweeps_, torch::kInt64);
+  snapshot_default_generators(s, x_.device());
+  return s;
+}
+
+void Phi4Metropolis::restore(const ChainSnapshot& s) {
+  if (s.algorithm != "phi4_metropolis")
+    throw IoError("chain snapshot: algorithm '" + s.algorithm + "', this chain runs 'phi4_metropolis'");
+  check_snapshot_like(s, "x", x_.to(torch::kCPU));
+  x_ = s.at("x").to(x_.device()).contiguous();
+  const double delta = s.at("delta").item<double>();
+  check_arg(std::isfinite(delta) && delta > 0.0, "snapshot delta", delta, "a finite delta > 0");
+  opts_.delta(delta);
+  accepted_ = s.at("accepted").to(torch::TensorOptions().dtype(torch::kFloat64).device(x_.device()));
+  proposed_ = s.integer("proposed");
+  sweeps_ = s.integer("sweeps");
+  restore_default_generators(s, x_.device());
+}
+
 std::unique_ptr<Phi4Metropolis> make_phi4_metropolis(const Phi4Params& params, int64_t chains,
                                                      Phi4MetropolisOptions opts,
                                                      torch::Device device, torch::Dtype dtype,

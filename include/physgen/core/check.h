@@ -25,6 +25,13 @@ class IoError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// The run was stopped by SIGINT / SIGTERM after saving what it needs to resume
+/// (maps to CLI exit code 130). The message says how to continue.
+class Interrupted : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 namespace detail {
 template <class T>
 std::string to_display(const T& v) {

@@ -35,6 +35,13 @@ void write_file_atomic(const std::string& path, const void* data, std::size_t si
 /// missing, a directory or unreadable.
 std::string read_file_bytes(const std::string& path);
 
+/// Renames `from` over `to` (atomic on one file system) and fsyncs the directory;
+/// IoError("cannot write TO: rename of FROM failed: REASON").
+void rename_file(const std::string& from, const std::string& to);
+
+/// Removes `path` if it exists; IoError if it exists and cannot be removed.
+void remove_file(const std::string& path);
+
 /// True if `path` names an existing regular file (or a symlink to one).
 bool file_exists(const std::string& path);
 

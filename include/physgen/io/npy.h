@@ -17,6 +17,7 @@
 //
 // References: NumPy Enhancement Proposal 1 (NEP 1), numpy.lib.format.
 #include <string>
+#include <vector>
 
 #include <torch/types.h>
 
@@ -36,6 +37,24 @@ void write_npy(const std::string& path, const torch::Tensor& t);
 /// version, malformed header dict, unsupported dtype (named), Fortran order,
 /// truncated data ("expected N bytes of data, got M") or trailing bytes.
 torch::Tensor read_npy(const std::string& path);
+
+/// The complete .npy header (magic, version, length, dict padded with spaces and '\n' to a
+/// multiple of 64 bytes) of a C-order little-endian array of `dtype` and `shape`. With
+/// `growth_room` the dict keeps numpy's room for the first axis to grow to 21 digits, so a
+/// file whose row count changes keeps the header's length (numpy.lib.format does the same).
+std::string npy_header(torch::ScalarType dtype, c10::IntArrayRef shape, bool growth_room = false);
+
+/// What a .npy header says: element type, shape and the byte offset of the data.
+struct NpyHeader {
+  torch::ScalarType dtype;
+  std::vector<int64_t> shape;
+  uint64_t data_offset = 0;
+  bool big_endian = false;  ///< data stored big-endian (read_npy swaps the bytes)
+};
+
+/// Parses the header of `path` only (IoError as read_npy for a bad header; the data are
+/// not checked).
+NpyHeader read_npy_header(const std::string& path);
 
 /// The numpy descr physgen writes for `dtype` ("<f4", "|i1", ...);
 /// InvalidArgument listing the supported dtypes if there is none.

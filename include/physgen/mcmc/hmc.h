@@ -85,6 +85,10 @@ class Hmc : public MarkovChain {
   torch::Tensor state() const override { return x_; }
   int64_t chains() const override { return x_.size(0); }
   nlohmann::json info() const override;
+  /// Snapshots hold x, the step size, the statistics and LibTorch's default generators.
+  bool resumable() const override { return true; }
+  ChainSnapshot snapshot() const override;
+  void restore(const ChainSnapshot& s) override;
 
   const HmcOptions& options() const { return opts_; }
   /// Changes the step size for later trajectories (e.g. tuning during thermalisation; validated).

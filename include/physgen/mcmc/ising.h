@@ -78,6 +78,12 @@ class IsingSampler : public MarkovChain {
 
   int64_t chains() const override { return chains_; }
 
+  /// Snapshots hold the spins (bit-planes or int8), every Xoshiro stream, the sweep count,
+  /// the Wolff calibration and the acceptance / cluster statistics.
+  bool resumable() const override { return true; }
+  ChainSnapshot snapshot() const override;
+  void restore(const ChainSnapshot& s) override;
+
   /// {"algorithm", "L", "beta", "h", "J", "chains", "sweeps"} plus, for metropolis /
   /// heatbath, "acceptance" (fraction of site updates that flipped the spin) and,
   /// for wolff, "clusters_per_sweep", "mean_cluster_size" and

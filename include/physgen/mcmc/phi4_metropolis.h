@@ -50,6 +50,10 @@ class Phi4Metropolis : public MarkovChain {
   torch::Tensor state() const override { return x_; }
   int64_t chains() const override { return x_.size(0); }
   nlohmann::json info() const override;
+  /// Snapshots hold x, delta, the statistics and LibTorch's default generators.
+  bool resumable() const override { return true; }
+  ChainSnapshot snapshot() const override;
+  void restore(const ChainSnapshot& s) override;
 
   /// Runs `sweeps` sweeps (>= 1) in blocks of 10, rescaling delta after each block by
   /// clamp(acceptance / target, 0.5, 2) towards `target` (in (0, 1)); returns the final delta.

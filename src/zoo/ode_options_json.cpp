@@ -7,26 +7,100 @@ namespace physgen {
 
 namespace {
 
-/// The network and solver keys both families share.
-struct SharedOptions {
-  TimeMLPOptions mlp{1};
-  c10::optional<TimeConvFieldOptions> conv;
+/// The flat [model] table of cnf and flow-matching, as one field list (core/options.h). The
+/// library structs nest the network (TimeMLPOptions or TimeConvFieldOptions); the table keeps
+/// the flat keys checkpoints have always used, so this view converts between the two.
+struct OdeModelTable {
+  std::vector<int64_t> event_shape;
+  std::string field = "mlp";
+  std::vector<int64_t> hidden;
+  std::string activation;
+  int64_t kernel_size = 3;
+  std::string time_conditioning;
+  bool zero_init_output = false;
   OdeOptions solver;
-  std::string trace = "exact", probe = "rademacher";
-};
+  std::string trace, probe;
+  // CNF only
+  std::string eval_trace;
+  double kinetic_weight = 0, jacobian_weight = 0;
+  bool adjoint = false;
+  // flow matching only
+  std::string path, coupling;
+  double sigma_min = 0, beta_min = 0, beta_max = 0, time_epsilon = 0;
+  bool z2_augment = false;
+  bool is_cnf = true;
 
-void put_shared(nlohmann::json& j, const std::vector<int64_t>& event_shape, const SharedOptions& s) {
-  j["event_shape"] = event_shape;
-  j["field"] = s.conv ? "conv" : "mlp";
-  j["hidden"] = s.conv ? s.conv->hidden() : s.mlp.hidden();
-  j["activation"] = s.conv ? s.conv->activation() : s.mlp.activation();
-  j["kernel_size"] = s.conv ? s.conv->kernel_size() : int64_t{3};
-  j["time_conditioning"] = s.mlp.time_conditioning();
-  j["zero_init_output"] = s.conv ? s.conv->zero_init_output() : s.mlp.zero_init_output();
-  j["solver"] = options_to_json(s.solver);
-  j["trace"] = s.trace;
-  j["probe"] = s.probe;
-}
+  template <class V>
+  void fields(V&& v) {
+    v("event_shape", event_shape);
+    v("field", field);
+    v("hidden", hidden);
+    v("activation", activation);
+    v("kernel_size", kernel_size);
+    v("time_conditioning", time_conditioning);
+    v("zero_init_output", zero_init_output);
+    v("solver", solver);
+    v("trace", trace);
+    v("probe", probe);
+    if (is_cnf) {
+      v("eval_trace", eval_trace);
+      v("kinetic_weight", kinetic_weight);
+      v("jacobian_weight", jacobian_weight);
+      v("adjoint", adjoint);
+    } else {
+      v("path", path);
+      v("sigma_min", sigma_min);
+      v("beta_min", beta_min);
+      v("beta_max", beta_max);
+      v("time_epsilon", time_epsilon);
+      v("coupling", coupling);
+      v("z2_augment", z2_augment);
+    }
+  }
+
+  /// The network, solver and trace options both families share, from the library struct.
+  template <class O>
+  void put_shared(const O& o) {
+    event_shape = o.event_shape();
+    const auto& conv = o.conv_field();
+    const auto& mlp = o.field();
+    field = conv ? "conv" : "mlp";
+    hidden = conv ? conv->hidden() : mlp.hidden();
+    activation = conv ? conv->activation() : mlp.activation();
+    kernel_size = conv ? conv->kernel_size() : int64_t{3};
+    time_conditioning = mlp.time_conditioning();
+    zero_init_output = conv ? conv->zero_init_output() : mlp.zero_init_output();
+    solver = o.solver();
+    trace = o.trace();
+    probe = o.probe();
+  }
+
+  /// The shared options into the library struct; the solver normalised by make_ode_options
+  /// (0 steps of a fixed-step method -> 20, tolerances 0 -> the defaults).
+  template <class O>
+  O get_shared(O o) const {
+    check_choice("field", field, {"conv", "mlp"});
+    o.field(TimeMLPOptions(1)
+                .hidden(hidden)
+                .activation(activation)
+                .time_conditioning(time_conditioning)
+                .zero_init_output(zero_init_output));
+    if (field == "conv") {
+      o.conv_field(TimeConvFieldOptions(1, 1)
+                       .hidden(hidden)
+                       .activation(activation)
+                       .kernel_size(kernel_size)
+                       .zero_init_output(zero_init_output));
+    } else {
+      o.conv_field(c10::nullopt);
+    }
+    o.solver(make_ode_options(solver.method(), solver.n_steps(), solver.rtol(), solver.atol())
+                 .max_steps(solver.max_steps()));
+    o.trace(trace);
+    o.probe(probe);
+    return o;
+  }
+};
 
 /// Keys of checkpoints written before the [model.solver] table (physgen 0.1.0 wrote the solver
 /// flat: solver = "rk4", steps, rtol, atol, max_steps); read, never written.
@@ -46,117 +120,71 @@ nlohmann::json upgrade_legacy_solver(nlohmann::json j) {
   return j;
 }
 
-void check_keys(const nlohmann::json& j, const nlohmann::json& defaults, const std::string& what) {
+/// The table `json` (legacy solver upgraded) over `defaults`; event_shape is required.
+OdeModelTable read_table(const nlohmann::json& json, OdeModelTable defaults, const std::string& what) {
+  const nlohmann::json j = upgrade_legacy_solver(json);
   check_arg(j.is_object(), what, j.dump(), "a JSON object");
-  std::vector<std::string> known;
-  for (const auto& d : defaults.items()) known.push_back(d.key());
-  check_known_keys(j, known, "[" + what + "]");
   check_arg(j.contains("event_shape"), what, j.dump(), "the key 'event_shape'");
-}
-
-/// The [solver] table over the defaults, normalised by make_ode_options (0 steps of a
-/// fixed-step method -> 20, tolerances 0 -> the defaults).
-OdeOptions solver_from_json(const nlohmann::json& table, const OdeOptions& defaults, const std::string& what) {
-  OdeOptions o = defaults;
-  options_from_json(o, table, what + ".solver");
-  return make_ode_options(o.method(), o.n_steps(), o.rtol(), o.atol()).max_steps(o.max_steps());
-}
-
-SharedOptions get_shared(const nlohmann::json& j, const nlohmann::json& defaults, const std::string& what) {
-  auto get = [&](const char* k) { return j.contains(k) ? j.at(k) : defaults.at(k); };
-  SharedOptions s;
-  const auto field = get("field").get<std::string>();
-  check_choice("field", field, {"conv", "mlp"});
-  const auto hidden = get("hidden").get<std::vector<int64_t>>();
-  const auto activation = get("activation").get<std::string>();
-  const bool zero = get("zero_init_output").get<bool>();
-  s.mlp = TimeMLPOptions(1)
-              .hidden(hidden)
-              .activation(activation)
-              .time_conditioning(get("time_conditioning").get<std::string>())
-              .zero_init_output(zero);
-  if (field == "conv")
-    s.conv = TimeConvFieldOptions(1, 1)
-                 .hidden(hidden)
-                 .activation(activation)
-                 .kernel_size(get("kernel_size").get<int64_t>())
-                 .zero_init_output(zero);
-  s.solver = solver_from_json(get("solver"), OdeOptions(), what);
-  s.trace = get("trace").get<std::string>();
-  s.probe = get("probe").get<std::string>();
-  return s;
+  options_from_json(defaults, j, what);
+  return defaults;
 }
 
 }  // namespace
 
 nlohmann::json cnf_options_to_json(const CNFOptions& o) {
-  nlohmann::json j;
-  put_shared(j, o.event_shape(), SharedOptions{o.field(), o.conv_field(), o.solver(), o.trace(), o.probe()});
-  j["eval_trace"] = o.eval_trace();
-  j["kinetic_weight"] = o.kinetic_weight();
-  j["jacobian_weight"] = o.jacobian_weight();
-  j["adjoint"] = o.adjoint();
-  return j;
+  OdeModelTable t;
+  t.put_shared(o);
+  t.eval_trace = o.eval_trace();
+  t.kinetic_weight = o.kinetic_weight();
+  t.jacobian_weight = o.jacobian_weight();
+  t.adjoint = o.adjoint();
+  return options_to_json(t);
 }
 
-CNFOptions cnf_options_from_json(const nlohmann::json& json) {
-  const nlohmann::json j = upgrade_legacy_solver(json);
-  const auto defaults = cnf_options_to_json(CNFOptions({1}));
-  check_keys(j, defaults, "cnf");
-  try {
-    auto get = [&](const char* k) { return j.contains(k) ? j.at(k) : defaults.at(k); };
-    SharedOptions s = get_shared(j, defaults, "cnf");
-    return CNFOptions(j.at("event_shape").get<std::vector<int64_t>>())
-        .field(s.mlp)
-        .conv_field(s.conv)
-        .solver(s.solver)
-        .trace(s.trace)
-        .probe(s.probe)
-        .eval_trace(get("eval_trace").get<std::string>())
-        .kinetic_weight(get("kinetic_weight").get<double>())
-        .jacobian_weight(get("jacobian_weight").get<double>())
-        .adjoint(get("adjoint").get<bool>());
-  } catch (const nlohmann::json::exception& e) {
-    throw InvalidArgument(std::string("argument cnf options: ") + e.what());
-  }
+CNFOptions cnf_options_from_json(const nlohmann::json& j) {
+  OdeModelTable d;
+  d.put_shared(CNFOptions({1}));
+  const CNFOptions defaults({1});
+  d.eval_trace = defaults.eval_trace();
+  d.kinetic_weight = defaults.kinetic_weight();
+  d.jacobian_weight = defaults.jacobian_weight();
+  d.adjoint = defaults.adjoint();
+  const OdeModelTable t = read_table(j, d, "cnf");
+  return t.get_shared(CNFOptions(t.event_shape))
+      .eval_trace(t.eval_trace)
+      .kinetic_weight(t.kinetic_weight)
+      .jacobian_weight(t.jacobian_weight)
+      .adjoint(t.adjoint);
 }
 
-nlohmann::json flow_matching_options_to_json(const FlowMatchingOptions& o) {
-  nlohmann::json j;
-  put_shared(j, o.event_shape(), SharedOptions{o.field(), o.conv_field(), o.solver(), o.trace(), o.probe()});
-  j["path"] = o.path();
-  j["sigma_min"] = o.sigma_min();
-  j["beta_min"] = o.beta_min();
-  j["beta_max"] = o.beta_max();
-  j["time_epsilon"] = o.time_epsilon();
-  j["coupling"] = o.coupling();
-  j["z2_augment"] = o.z2_augment();
-  return j;
+namespace {
+OdeModelTable fm_table(const FlowMatchingOptions& o) {
+  OdeModelTable t;
+  t.is_cnf = false;
+  t.put_shared(o);
+  t.path = o.path();
+  t.sigma_min = o.sigma_min();
+  t.beta_min = o.beta_min();
+  t.beta_max = o.beta_max();
+  t.time_epsilon = o.time_epsilon();
+  t.coupling = o.coupling();
+  t.z2_augment = o.z2_augment();
+  return t;
 }
+}  // namespace
 
-FlowMatchingOptions flow_matching_options_from_json(const nlohmann::json& json) {
-  const nlohmann::json j = upgrade_legacy_solver(json);
-  const auto defaults = flow_matching_options_to_json(FlowMatchingOptions({1}));
-  check_keys(j, defaults, "flow-matching");
-  try {
-    auto get = [&](const char* k) { return j.contains(k) ? j.at(k) : defaults.at(k); };
-    SharedOptions s = get_shared(j, defaults, "flow-matching");
-    return FlowMatchingOptions(j.at("event_shape").get<std::vector<int64_t>>())
-        .field(s.mlp)
-        .conv_field(s.conv)
-        .solver(s.solver)
-        .trace(s.trace)
-        .probe(s.probe)
-        .path(get("path").get<std::string>())
-        .sigma_min(get("sigma_min").get<double>())
-        .beta_min(get("beta_min").get<double>())
-        .beta_max(get("beta_max").get<double>())
-        .time_epsilon(get("time_epsilon").get<double>())
-        .coupling(get("coupling").get<std::string>())
-        .z2_augment(get("z2_augment").get<bool>());
-  } catch (const nlohmann::json::exception& e) {
-    throw InvalidArgument(std::string("argument flow-matching options: ") + e.what());
-  }
+nlohmann::json flow_matching_options_to_json(const FlowMatchingOptions& o) { return options_to_json(fm_table(o)); }
+
+FlowMatchingOptions flow_matching_options_from_json(const nlohmann::json& j) {
+  const OdeModelTable t = read_table(j, fm_table(FlowMatchingOptions({1})), "flow-matching");
+  return t.get_shared(FlowMatchingOptions(t.event_shape))
+      .path(t.path)
+      .sigma_min(t.sigma_min)
+      .beta_min(t.beta_min)
+      .beta_max(t.beta_max)
+      .time_epsilon(t.time_epsilon)
+      .coupling(t.coupling)
+      .z2_augment(t.z2_augment);
 }
 
 }  // namespace physgen

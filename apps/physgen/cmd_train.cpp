@@ -28,7 +28,7 @@ struct TrainFlags {
   std::vector<std::string> data;
   int64_t L = 8;
   double m2 = -4.0, lambda = 8.0, kappa = 0.0, lambda_hop = 0.0;
-  int64_t steps = 0, batch = 0, checkpoint_every = 0;
+  int64_t steps = 0, batch = 0, checkpoint_every = 0, stop_at = -1;
   double lr = 0.0;
   uint64_t seed = 1;
   bool resume = false, as_json = false, print_config = false;
@@ -86,7 +86,7 @@ void run_train(TrainFlags& f) {
   ModelTask task(model, objective, sys.target, topts.batch_size(), sys.data);
   Trainer trainer(task, topts);
   if (f.resume) trainer.resume(f.out);
-  const TrainResult r = trainer.fit(task.fit_data());
+  const TrainResult r = trainer.fit(task.fit_data(), f.stop_at);
 
   nlohmann::json out{{"family", f.family}, {"objective", objective}, {"system", sys.name},
                      {"params", sys.params}, {"steps", r.steps_done}, {"seconds", r.seconds},
@@ -161,6 +161,10 @@ void register_train(CLI::App& app) {
                         "also checkpoint every K steps (0: at the end; overrides the config)")
             ->check(CLI::NonNegativeNumber);
     sub->add_flag("--resume", f->resume, "continue the run whose checkpoint is at --out");
+    sub->add_option("--stop-at", f->stop_at,
+                    "stop after global step K and checkpoint, as an interruption would (the schedule still "
+                    "follows --steps; continue with --resume)")
+        ->check(CLI::PositiveNumber);
     sub->add_option("--seed", f->seed, "random seed")->capture_default_str();
     sub->add_flag("--json", f->as_json, "print one JSON object with the result");
     add_common_options(sub, f->common);

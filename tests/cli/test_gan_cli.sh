@@ -24,10 +24,9 @@ done
 printf '[model]\nchanels = 8\n' >"$T/typo.toml"
 expect_error 2 "chanels" $PG train gan --data "$T/phi4.npy" --config "$T/typo.toml" --out "$T/x.pt" $C
 
-# --resume continues to the configured step count.
-run $PG train gan --data "$T/phi4.npy" --config "$T/small.toml" --steps 10 --out "$T/res.pt" --json $C
-run $PG train gan --data "$T/phi4.npy" --config "$T/small.toml" --out "$T/res.pt" --resume --json $C
-grep -q '"steps": 20' "$T/out" && ok "resume reached step 20" || bad "resume: $(cat "$T/out")"
+# An adversarial family interrupted at step 10 of 20 and resumed ends exactly where the
+# uninterrupted run does (two optimisers, both schedules, the RNG).
+exact_resume gan 10 $PG train gan --data "$T/phi4.npy" --config "$T/small.toml" --steps 20 $C
 
 # Conditional GAN on two couplings; sampling needs a valid label.
 run $PG train cgan --data "$T/phi4.npy" "$T/phi4b.npy" --condition label --config "$T/small.toml" --out "$T/cgan.pt" $C
@@ -84,15 +83,33 @@ expect_error 2 "\-\-in" $PG translate --model "$T/cg.pt" --in "$T/ising.npy" --o
 
 # Coupling fit: agrees with the sidecar; the wrong --system is named.
 run $PG fit-couplings --data "$T/phi4.npy" --system phi4 --json $C
-python3 - "$T/out" <<'EOF' && ok "fit-couplings phi4 within 5 sigma" || bad "fit-couplings phi4: $(cat "$T/out")"
+/usr/bin/python3 - "$T/out" <<'EOF' && ok "fit-couplings phi4 within 5 sigma" || bad "fit-couplings phi4: $(cat "$T/out")"
 import json, sys
 j = json.load(open(sys.argv[1]))
 assert j["converged"]
 assert all(abs(a["pull"]) < 5 for a in j["agreement"].values()), j["agreement"]
 assert set(j["agreement"]) == {"m2", "lambda"}
 EOF
-run $PG fit-couplings --data "$T/ising.npy" --system ising $C
-grep -q "beta" "$T/out" && ok "fit-couplings ising output" || bad "fit-couplings ising: $(cat "$T/out")"
+# Ising: the fitted beta agrees with the sidecar's within 5 sigma; an ensemble simulated at
+# beta = 0.3 whose sidecar claims beta_c (a plausible wrong input) must not.
+run $PG fit-couplings --data "$T/ising.npy" --system ising --json $C
+/usr/bin/python3 - "$T/out" <<'EOF' && ok "fit-couplings ising within 5 sigma" || bad "fit-couplings ising: $(cat "$T/out")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert set(j["agreement"]) == {"beta"}, j["agreement"]
+assert abs(j["agreement"]["beta"]["pull"]) < 5, j["agreement"]
+EOF
+run $PG simulate ising --L 4 --beta 0.3 --chains 4 --samples 200 --therm 100 --algo wolff --out "$T/ising_hot.npy" $C
+/usr/bin/python3 - "$T/ising_hot.npy.json" <<'EOF' && ok "control: sidecar relabelled beta_c" || bad "control sidecar"
+import json, sys
+p = sys.argv[1]; j = json.load(open(p)); j["params"]["beta"] = 0.44068679350977147; json.dump(j, open(p, "w"))
+EOF
+run $PG fit-couplings --data "$T/ising_hot.npy" --system ising --json $C
+/usr/bin/python3 - "$T/out" <<'EOF' && ok "control: a beta = 0.3 ensemble labelled beta_c is caught (|pull| > 5)" || bad "control not caught: $(cat "$T/out")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert abs(j["agreement"]["beta"]["pull"]) > 5, j["agreement"]
+EOF
 expect_error 2 "\-\-system" $PG fit-couplings --data "$T/ising.npy" --system phi4 $C
 expect_error 2 "\-\-blocks" $PG fit-couplings --data "$T/ising.npy" --system ising --blocks 1 $C
 

@@ -16,9 +16,8 @@ printf '[model]\nn_layers = 4\n' >"$T/flow.toml"
 run $PG train flow --target phi4 --L 4 --config "$T/flow.toml" --steps 40 --out "$T/flow.pt" --json $C
 has "$T/out" '"status": "finished"' "flow training finished"
 has "$T/out" '"ess_batch64"' "flow training reports the batch ESS"
-run $PG train flow --target phi4 --L 4 --config "$T/flow.toml" --steps 20 --out "$T/res.pt" $C
-run $PG train flow --target phi4 --L 4 --steps 40 --out "$T/res.pt" --resume --json $C
-has "$T/out" '"steps": 40' "flow resume reached step 40"
+# A likelihood family interrupted at step 20 of 40 and resumed = the uninterrupted run.
+exact_resume flow 20 $PG train flow --target phi4 --L 4 --config "$T/flow.toml" --steps 40 $C
 run $PG sample --model "$T/flow.pt" --n 500 --mcmc --out "$T/chain.npy" --json $C
 has "$T/out" '"acceptance"' "sample --mcmc reports acceptance"
 has "$T/out" '"ess"' "sample --mcmc reports ess"
@@ -53,6 +52,8 @@ has "$T/out" '"objective": "native"' "ddpm trains by its own loss"
 run $PG sample --model "$T/ddpm.pt" --n 64 --sampler ddim --steps 10 --out "$T/ddim.npy" --json $C
 has "$T/out" '"nfe": 10' "DDIM with 10 steps costs 10 function evaluations"
 expect_error 2 "sampler" $PG sample --model "$T/ddpm.pt" --n 8 --sampler bogus --out "$T/x.npy" $C
+# A native-loss family interrupted at step 6 of 12 and resumed = the uninterrupted run.
+exact_resume ddpm 6 $PG train ddpm --data "$T/toy.npy" --config "$T/short.toml" --steps 12 $C
 run $PG train score-sde --data "$T/toy.npy" --config "$T/short.toml" --out "$T/sde.pt" $C
 run $PG sample --model "$T/sde.pt" --n 64 --sampler em --steps 20 --out "$T/em.npy" --json $C
 run $PG train ddpm --data "$T/phi4.npy" --config "$T/short.toml" --out "$T/ddpm_phi4.pt" $C

@@ -27,17 +27,41 @@ std::string temp_path(const std::string& name) {
       .string();
 }
 
-/// Trains `steps` steps with a checkpoint, rebuilds the model from the checkpoint's options
-/// (through TOML) and checks the restored parameters equal the trained ones.
+/// Copies parameters and buffers of `from` into `to` (same architecture).
+void copy_state(torch::nn::Module& to, const torch::nn::Module& from) {
+  torch::NoGradGuard ng;
+  auto a = to.parameters(), b = from.parameters();
+  for (size_t i = 0; i < a.size(); ++i) a[i].copy_(b[i]);
+  auto ab = to.buffers(), bb = from.buffers();
+  for (size_t i = 0; i < ab.size(); ++i) ab[i].copy_(bb[i]);
+}
+
+bool same_parameters(const torch::nn::Module& x, const torch::nn::Module& y) {
+  auto a = x.parameters(), b = y.parameters();
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (!torch::equal(a[i], b[i])) return false;
+  return true;
+}
+
+/// A 10-step run interrupted at step 6 (checkpoint), rebuilt from the checkpoint's options
+/// (through TOML) in a fresh model with another initialisation, resumed and finished, ends with
+/// exactly the parameters of the same 10-step run never interrupted (same initial weights, same
+/// seed, same schedule horizon). Negative control: the same resume with the checkpoint's RNG
+/// state overwritten (a resume that reseeds) does not.
 template <class Holder, class Options>
 void check_checkpoint_round_trip(Holder model, const std::string& family,
                                  const torch::Tensor& data) {
   const std::string path = temp_path(family + ".pt");
+  const auto opts = TrainerOptions().steps(10).batch_size(16).progress(false);
+  Holder twin(model->options);
+  copy_state(*twin, *model);
+
+  seed_all(77);
   DiffusionTask<Holder> task(model, family);
-  Trainer trainer(task,
-                  TrainerOptions().steps(6).batch_size(16).progress(false).checkpoint_path(path));
-  TrainResult r = trainer.fit(data);
-  ASSERT_EQ(r.status, TrainResult::Status::Finished) << r.message;
+  Trainer trainer(task, TrainerOptions(opts).checkpoint_path(path));
+  TrainResult r = trainer.fit(data, /*stop_at=*/6);
+  ASSERT_EQ(r.steps_done, 6) << r.message;
   CheckpointInfo info = read_checkpoint_info(path);
   const auto& stored = info.options;
   EXPECT_EQ(stored.at("family"), family);
@@ -45,16 +69,32 @@ void check_checkpoint_round_trip(Holder model, const std::string& family,
   const auto toml = json_to_toml(stored.at("options"));
   Options rebuilt_options = Options::from_json(parse_toml_string(toml, family));
   EXPECT_EQ(rebuilt_options.to_json(), model->options.to_json()) << family << "\n" << toml;
+
   seed_all(12345);  // a different initialisation
   Holder rebuilt(rebuilt_options);
   DiffusionTask<Holder> rebuilt_task(rebuilt, family);
-  Trainer resumed(rebuilt_task, TrainerOptions().steps(6).batch_size(16).progress(false));
+  Trainer resumed(rebuilt_task, opts);
   resumed.resume(path);
   EXPECT_EQ(resumed.step(), 6);
-  auto a = model->parameters();
-  auto b = rebuilt->parameters();
-  ASSERT_EQ(a.size(), b.size());
-  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i], b[i])) << family << " " << i;
+  EXPECT_TRUE(same_parameters(*model, *rebuilt)) << family << ": restored parameters differ";
+  const TrainResult rr = resumed.fit(data);
+  ASSERT_EQ(rr.steps_done, 10) << rr.message;
+
+  seed_all(77);
+  DiffusionTask<Holder> twin_task(twin, family);
+  Trainer uninterrupted(twin_task, opts);
+  ASSERT_EQ(uninterrupted.fit(data).steps_done, 10);
+  EXPECT_FALSE(same_parameters(*twin, *model)) << family << ": steps 7-10 changed nothing";
+  EXPECT_TRUE(same_parameters(*twin, *rebuilt)) << family << ": resumed run differs from the uninterrupted one";
+
+  // Negative control: resumed, then reseeded.
+  Holder reseeded(rebuilt_options);
+  DiffusionTask<Holder> reseeded_task(reseeded, family);
+  Trainer bad(reseeded_task, opts);
+  bad.resume(path);
+  seed_all(4242);
+  ASSERT_EQ(bad.fit(data).steps_done, 10);
+  EXPECT_FALSE(same_parameters(*twin, *reseeded)) << family << ": the check cannot see a lost RNG state";
   std::filesystem::remove(path);
 }
 

@@ -89,7 +89,7 @@ TEST(Trainer, ResumeReproducesUninterruptedLosses) {
   for (size_t i = 0; i < 25; ++i) {
     EXPECT_EQ(r_second.history[i].step, r_full.history[15 + i].step);
     // Identical arithmetic in the same order: bit-identical losses.
-    EXPECT_DOUBLE_EQ(r_second.history[i].loss, r_full.history[15 + i].loss) << "step " << r_second.history[i].step;
+    EXPECT_EQ(r_second.history[i].loss, r_full.history[15 + i].loss) << "step " << r_second.history[i].step;
   }
   // Training actually reduced the loss (the test has power to see a broken loop).
   EXPECT_LT(full_data_mse(full), 0.7 * mse_before);

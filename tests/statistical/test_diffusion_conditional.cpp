@@ -116,4 +116,25 @@ TEST(DiffusionConditional, ContinuousParameterScoreSde) {
   std::printf("conditional score sde: %lld steps in %.1f s\n", static_cast<long long>(r.steps_done),
               r.seconds);
   check("trained", 0.1, /*below=*/true);
+
+  // Guidance. At c = 0 (mid-ridge) the unconditional density is flat along the ridge direction
+  // u = (x1 - x2) / sqrt 2 and equal to the conditional one across it, so the guided score
+  // (1 + w) s(x|c) - w s(x) is the conditional score across the ridge and (1 + w) times it
+  // along: guidance must narrow the samples along the ridge (the tilted density
+  // p(x|c)^(1+w) p(x)^-w has std 0.2 / sqrt(1 + w) there) and leave them across it. A sampler
+  // that ignores the weight fails the first check.
+  auto spreads = [&](double w) {
+    model->options.guidance(w);
+    auto s = model->sample_conditional(torch::full({n, 1}, 0.0)).to(torch::kFloat64);
+    auto along = (s.select(1, 0) - s.select(1, 1)) / std::sqrt(2.0);
+    auto across = (s.select(1, 0) + s.select(1, 1)) / std::sqrt(2.0);
+    return std::make_pair(along.std().item<double>(), across.std().item<double>());
+  };
+  const auto [along0, across0] = spreads(0.0);
+  const auto [along3, across3] = spreads(3.0);
+  const double se = 1.0 / std::sqrt(2.0 * static_cast<double>(n));  // relative se of a sample std
+  std::printf("guidance 0: std along %.3f across %.3f; guidance 3: along %.3f (tilted density: %.3f) across %.3f\n",
+              along0, across0, along3, 0.2 / 2.0, across3);
+  EXPECT_LT(along3 * (1 + 4 * se), along0 * (1 - 4 * se)) << "guidance does not narrow the samples along the ridge";
+  EXPECT_LT(std::abs(across3 / across0 - 1.0), 4 * std::sqrt(2.0) * se) << "guidance changed the cross-ridge width";
 }

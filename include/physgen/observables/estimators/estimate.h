@@ -24,4 +24,13 @@ struct Estimate {
 /// Writes "mean +- error (tau_int = t +- dt)".
 std::ostream& operator<<(std::ostream& os, const Estimate& e);
 
+/// The difference of two independent estimates in combined standard errors,
+///   z = (a.mean - b.mean) / sqrt(a.error^2 + b.error^2)
+/// (NaN when both errors are 0). |z| > 2 happens by chance in ~5% of comparisons of the same
+/// quantity; physgen's reports flag it.
+double combined_z(const Estimate& a, const Estimate& b);
+
+/// The same against an exact value: z = (a.mean - exact) / a.error.
+double z_to_exact(const Estimate& a, double exact);
+
 }  // namespace physgen

@@ -3,15 +3,18 @@
 //   periodic conv conditioners (hidden {8, 8}, kernel 3); reverse KL, batch 64, Adam, 2500
 //   steps, one intra-op thread. Prints steps/s (wall and CPU), the ESS (pooled over 16384
 //   samples, and the mean over batches of 64 as the published tutorial reports it) and the
-//   flow-MCMC acceptance. Issue target: acceptance >= 0.40 and ESS >= 0.40 within 3 minutes
-//   of training on the 2-core machine.
+//   flow-MCMC acceptance. Issue target: acceptance >= 0.40 and ESS >= 0.40 (the training
+//   time, 3 minutes on the 2-core machine in the issue, is printed, not asserted: a timing
+//   belongs in bench/). Asserted for each seed of PHYSGEN_FLOW_SEEDS (default 1, 2, 3): the
+//   targets, and the corrected chain's e, chi and U4 against HMC (16 chains x 4000
+//   trajectories) within 4 combined standard errors.
 // Default = the configuration that meets it: Z2-equivariant couplings by odd networks (tanh
 // trunk, even s-head, odd t-head), Adam lr 8e-3 with cosine decay. The tutorial's own setting
 // (no Z2, leaky ReLU, constant lr 1e-3) is PHYSGEN_FLOW_Z2=0 PHYSGEN_FLOW_LR=1e-3
 // PHYSGEN_FLOW_COSINE=0 and gives acceptance ~0.36 and batch ESS ~0.28 at 2500 steps.
 // Knobs (environment): PHYSGEN_FLOW_STEPS (2500), PHYSGEN_FLOW_THREADS (1),
 // PHYSGEN_FLOW_Z2 (0 off, 1 symmetrised, 2 odd network; default 2), PHYSGEN_FLOW_CLAMP (scale
-// clamp, default 3), PHYSGEN_FLOW_HIDDEN (8), PHYSGEN_FLOW_SEED (1), PHYSGEN_FLOW_LR (8e-3),
+// clamp, default 3), PHYSGEN_FLOW_HIDDEN (8), PHYSGEN_FLOW_SEEDS (3: seeds 1..3), PHYSGEN_FLOW_LR (8e-3),
 // PHYSGEN_FLOW_COSINE (1: cosine decay to 0).
 #include <gtest/gtest.h>
 
@@ -29,6 +32,10 @@
 #include "physgen/models/flows/factory.h"
 #include "physgen/models/objectives.h"
 #include "support/phi4_test_target.h"
+#include "physgen/lattice/phi4.h"
+#include "physgen/mcmc/hmc.h"
+#include "physgen/mcmc/simulate.h"
+#include "support/phi4_observables_util.h"
 #include "support/test_util.h"
 
 using physgen_test::env_or;
@@ -36,7 +43,30 @@ using physgen_test::env_or;
 using namespace physgen;
 
 
+namespace {
+void run_flow_seed(uint64_t seed, const physgen_test::Phi4Observables& ref);
+}  // namespace
+
 TEST(FlowPhi4Long, TutorialScaleRealNVPReachesTheIssueTargets) {
+  configure_runtime(static_cast<int>(env_or("PHYSGEN_FLOW_THREADS", 1)));
+  // HMC reference for the corrected chains.
+  seed_all(99);
+  const Phi4Params params{8, -4.0, 8.0};
+  auto hmc = make_phi4_hmc(params, 16, HmcOptions().step_size(0.1).n_steps(10).integrator("omelyan"));
+  RecordOptions rec;
+  rec.therm = 1000;
+  rec.samples = 4000;
+  rec.progress = false;
+  const auto ref = physgen_test::measure_phi4(record_chain(*hmc, rec), Phi4Action(params), 200);
+  const int64_t n_seeds = static_cast<int64_t>(env_or("PHYSGEN_FLOW_SEEDS", 3));
+  for (int64_t seed = 1; seed <= n_seeds; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    run_flow_seed(static_cast<uint64_t>(seed), ref);
+  }
+}
+
+namespace {
+void run_flow_seed(uint64_t seed, const physgen_test::Phi4Observables& ref) {
   const int threads = static_cast<int>(env_or("PHYSGEN_FLOW_THREADS", 1));
   const int64_t steps = static_cast<int64_t>(env_or("PHYSGEN_FLOW_STEPS", 2500));
   const int z2_mode = static_cast<int>(env_or("PHYSGEN_FLOW_Z2", 2));  // 0 off, 1 symmetrize, 2 odd
@@ -45,8 +75,7 @@ TEST(FlowPhi4Long, TutorialScaleRealNVPReachesTheIssueTargets) {
   const int64_t hidden = static_cast<int64_t>(env_or("PHYSGEN_FLOW_HIDDEN", 8));
   const double lr = env_or("PHYSGEN_FLOW_LR", 8e-3);
   const bool cosine = env_or("PHYSGEN_FLOW_COSINE", 1) != 0;
-  configure_runtime(threads);
-  seed_all(static_cast<uint64_t>(env_or("PHYSGEN_FLOW_SEED", 1)));
+  seed_all(seed);
 
   const int64_t L = 8;
   auto target = std::make_shared<physgen_test::Phi4TestTarget>(L, -4.0, 8.0);
@@ -95,19 +124,24 @@ TEST(FlowPhi4Long, TutorialScaleRealNVPReachesTheIssueTargets) {
   // ESS of many samples when the log-weights have heavy tails. Both are reported.
   const double batch_ess = is.batch_ess;
   auto mc = independence_metropolis(*flow, *target, 16384, IndependenceMetropolisOptions().batch_size(4096).seed(3));
-  // chi = V <m^2> (m = mean field) from the corrected chain, for a comparison with HMC.
-  auto m = mc.chain.to(torch::kFloat64).mean({1, 2});
-  const double chi = static_cast<double>(L * L) * m.square().mean().item<double>();
-  std::printf("ESS pooled (N = 16384) %.3f, batch-64 mean %.3f;  flow-MCMC acceptance %.3f  "
-              "chi(chain) %.3f  <|m|> %.4f\n",
-              is.ess, batch_ess, mc.acceptance, chi, m.abs().mean().item<double>());
-  RecordProperty("ess", std::to_string(is.ess));
-  RecordProperty("batch_ess", std::to_string(batch_ess));
-  RecordProperty("acceptance", std::to_string(mc.acceptance));
-  RecordProperty("steps_per_s", std::to_string(steps / wall));
+  std::printf("seed %llu: ESS pooled (N = 16384) %.3f, batch-64 mean %.3f;  flow-MCMC acceptance %.3f\n",
+              static_cast<unsigned long long>(seed), is.ess, batch_ess, mc.acceptance);
+  // The corrected chain against HMC (bins of 256 steps).
+  const auto chain_obs = physgen_test::measure_phi4(mc.chain, *target, 256);
+  for (const auto& r : physgen_test::kPhi4Rows) {
+    const auto& h = ref.*(r.field);
+    const auto& c = chain_obs.*(r.field);
+    std::printf("  %-4s HMC %.5f +- %.5f | flow MCMC %.5f +- %.5f (pull %+.2f)\n", r.name, h.mean, h.error, c.mean,
+                c.error, physgen_test::pull(c, h));
+    EXPECT_LT(std::abs(physgen_test::pull(c, h)), 4.0) << r.name;
+  }
+  ::testing::Test::RecordProperty("ess", std::to_string(is.ess));
+  ::testing::Test::RecordProperty("batch_ess", std::to_string(batch_ess));
+  ::testing::Test::RecordProperty("acceptance", std::to_string(mc.acceptance));
+  ::testing::Test::RecordProperty("steps_per_s", std::to_string(steps / wall));
   // The issue's targets, with the tutorial's ESS definition (batches of 64); the pooled ESS is
   // printed, not asserted (heavy-tailed weights make it smaller: ~0.23-0.33 here).
   EXPECT_GE(batch_ess, 0.40);
   EXPECT_GE(mc.acceptance, 0.40);
-  EXPECT_LE(cpu, 180.0) << "training took more than 3 minutes of CPU time";
 }
+}  // namespace

@@ -3,12 +3,17 @@
 // on a Monte Carlo ensemble, then sampled and measured with measure_lattice:
 //   phi^4  L = 8, m2 = -4, lambda = 8: HMC (make_phi4_hmc), 16 chains x 1000 trajectories;
 //   Ising  L = 16 at T_c (beta = ln(1 + sqrt 2) / 2): Wolff, 16 chains x 1000 sweeps.
-// Target: the best GAN variant and the EBM reproduce <|m|>, chi = V <m^2> and Binder U4 within
-// 10% of the Monte Carlo values. Prints one markdown table (and CSV rows "csv,...") with all
-// variants: the relative deviation and the deviation beyond the 10% band in combined standard
-// errors; the test fails when the best GAN or EBM variant exceeds the band by 2 sigma or more
-// (phi^4 at these couplings is in the symmetric phase, U4 ~ 0, where 10% of U4 is far below
-// the reference's own error).
+// Target: the documented recipes (docs/gan_ebm.md; kPhi4Recipes / kIsingRecipes below) reproduce
+// <|m|>, chi = V <m^2> and Binder U4 within 10% of the Monte Carlo values, each of them, for
+// each seed of PHYSGEN_GQ_SEEDS (default 3: seeds 1, 2, 3, each with its own Monte Carlo
+// ensemble). No best-of-several selection. A variant fails when it exceeds the 10% band by
+// 2 combined standard errors or more (phi^4 at these couplings is in the symmetric phase,
+// U4 ~ 0, where 10% of U4 is far below the reference's own error). The exponential-family EBMs
+// must also recover the couplings: |fitted - true| < 4 sqrt(2) x the pseudo-likelihood
+// jackknife error of the same ensemble (the maximum-likelihood endpoint's own error is taken
+// as comparable to the data's; the statistical EBM tests measure it). Prints one markdown
+// table (and CSV rows "csv,...") per seed. PHYSGEN_GQ_VARIANTS=explore runs the wider table of
+// the issue note (kPhi4Variants / kIsingVariants) and asserts nothing: it is a measurement.
 // Knobs (environment):
 //   PHYSGEN_GQ_VARIANTS  ";"-separated list (default: kPhi4Variants / kIsingVariants below, the
 //                        table of the issue note); a variant is a zoo family, "ebm-phi4" or
@@ -18,7 +23,7 @@
 //   PHYSGEN_GQ_SECONDS   training budget per variant in seconds [900]; a variant stops at the
 //                        first of this budget and its step count (train defaults or steps=K);
 //   PHYSGEN_GQ_SAMPLES   model samples measured [32768; EBMs 2048];
-//   PHYSGEN_GQ_SEED [1], PHYSGEN_GQ_THREADS [1].
+//   PHYSGEN_GQ_SEEDS [3], PHYSGEN_GQ_THREADS [1].
 // Measured (2026-11-23, 1 thread on the shared 2-core machine; reference HMC / Wolff as below):
 //   phi4 (HMC: |m| 0.0866(3), chi 0.738(4), U4 0.079(4)): the DCGAN default at 2000 steps is
 //     within 10% on all three; the MLP GANs are 20-100% off (U4 < 0); the exponential-family
@@ -48,6 +53,7 @@
 #include "physgen/mcmc/hmc.h"
 #include "physgen/mcmc/ising.h"
 #include "physgen/mcmc/simulate.h"
+#include "physgen/models/ebm/exponential_family.h"
 #include "physgen/zoo/zoo.h"
 #include "physgen/observables/lattice.h"
 #include "physgen/zoo/model_task.h"
@@ -66,6 +72,8 @@ namespace {
 constexpr const char* kM = "network=mlp+hidden=[256,256]+latent_dim=32+schedule=cosine";
 constexpr const char* kPhi4Variants =
     "gan+steps=2000;gan+minibatch_std=4+steps=2000;wgan+steps=2000;wgan-gp+steps=2000;gan+M;wgan-gp+M;ebm;ebm-phi4";
+constexpr const char* kPhi4Recipes = "gan+steps=2000;ebm;ebm-phi4";
+constexpr const char* kIsingRecipes = "gan+M+output_activation=sign+minibatch_std=4+steps=8000;ebm-ising";
 constexpr const char* kIsingVariants =
     "gan+M+output_activation=sign+minibatch_std=4+steps=8000;gan+M+output_activation=sign+minibatch_std=4;gan+M;"
     "wgan-gp+M+output_activation=sign;gan+steps=1000;ebm+steps=300;ebm-ising";
@@ -164,9 +172,18 @@ std::pair<ModelSpec, TrainerOptions> variant_config(const std::string& variant_s
   return {spec, topts};
 }
 
+void run_system_seed(const std::string& system, uint64_t seed);
+
 void run_system(const std::string& system) {
   configure_runtime(static_cast<int>(env_or("PHYSGEN_GQ_THREADS", 1)));
-  const uint64_t seed = static_cast<uint64_t>(env_or("PHYSGEN_GQ_SEED", 1));
+  const int64_t seeds = static_cast<int64_t>(env_or("PHYSGEN_GQ_SEEDS", 3));
+  for (int64_t seed = 1; seed <= seeds; ++seed) {
+    SCOPED_TRACE(system + " seed " + std::to_string(seed));
+    run_system_seed(system, static_cast<uint64_t>(seed));
+  }
+}
+
+void run_system_seed(const std::string& system, uint64_t seed) {
   const double budget = env_or("PHYSGEN_GQ_SECONDS", 900);
   seed_all(seed);
 
@@ -205,8 +222,12 @@ void run_system(const std::string& system) {
   ref.train_seconds = mc_seconds;
   std::vector<Row> rows{ref};
 
-  const std::vector<std::string> variants =
-      env_list("PHYSGEN_GQ_VARIANTS", system == "phi4" ? kPhi4Variants : kIsingVariants);
+  const char* chosen = std::getenv("PHYSGEN_GQ_VARIANTS");
+  const bool explore = chosen != nullptr;
+  std::string list = system == "phi4" ? kPhi4Recipes : kIsingRecipes;
+  if (explore) list = std::string(chosen) == "explore" ? (system == "phi4" ? kPhi4Variants : kIsingVariants) : chosen;
+  const std::vector<std::string> variants = env_list("PHYSGEN_GQ_NO_SUCH_VARIABLE", list);
+  CouplingFit pl = fit_couplings(data.to(torch::kFloat64), system, CouplingFitOptions());
   for (const auto& variant : variants) {
     seed_all(seed + 17);
     auto [spec, topts] = variant_config(variant, system, params, L);
@@ -243,8 +264,17 @@ void run_system(const std::string& system) {
     cfg.erase("event_shape");
     row.config = cfg.dump() + " lr " + std::to_string(topts.lr()) + " batch " + std::to_string(topts.batch_size());
     if (ebm && (spec.model["network"] == "phi4" || spec.model["network"] == "ising")) {
-      for (const auto& item : model.module->named_parameters())
+      for (const auto& item : model.module->named_parameters()) {
         row.config += " fitted " + item.key() + "=" + std::to_string(item.value().item<double>());
+        // energy.m2, energy.lambda or energy.beta: against the true coupling.
+        const std::string key = item.key().substr(item.key().rfind('.') + 1);
+        if (!params.contains(key)) continue;
+        const double fitted = item.value().item<double>(), truth = params.at(key).get<double>();
+        const double tol = 4.0 * std::sqrt(2.0) * pl.get(key).error;
+        std::printf("[%s] %s fitted %s = %.4f, true %.4f, tolerance %.4f\n", system.c_str(), variant.c_str(),
+                    key.c_str(), fitted, truth, tol);
+        if (!explore) EXPECT_LT(std::abs(fitted - truth), tol) << variant << " " << key;
+      }
     }
     rows.push_back(row);
     std::printf("[%s] %s done: %lld steps, %.1f s train, %.1f s sample\n", system.c_str(), variant.c_str(),
@@ -253,8 +283,6 @@ void run_system(const std::string& system) {
   }
 
   // ---- Table.
-  double best_gan = 1e9, best_ebm = 1e9;
-  std::string best_gan_name, best_ebm_name;
   std::printf("\n| %s | variant | <|m|> | chi | U4 | max rel. dev. | beyond 10%% (sigma) | steps | train s | sample s |\n", system.c_str());
   std::printf("|---|---|---|---|---|---|---|---|---|---|\n");
   for (auto& r : rows) {
@@ -272,12 +300,8 @@ void run_system(const std::string& system) {
                 system.c_str(), r.variant.c_str(), r.abs_m, 1e4 * r.abs_m_err, r.chi, 1e3 * r.chi_err, r.binder,
                 1e4 * r.binder_err, 100 * r.worst, r.excess, static_cast<long long>(r.steps), r.train_seconds,
                 r.sample_seconds);
-    if (r.variant == "monte-carlo") continue;
-    if (r.variant.rfind("ebm", 0) == 0) {
-      if (r.excess < best_ebm) best_ebm = r.excess, best_ebm_name = r.variant;
-    } else if (r.excess < best_gan) {
-      best_gan = r.excess, best_gan_name = r.variant;
-    }
+    if (r.variant == "monte-carlo" || explore) continue;
+    EXPECT_LT(r.excess, 2.0) << r.variant << " (a documented recipe) misses the 10% target";
   }
   std::printf("(errors in units of the last digit shown)\n\n");
   for (const auto& r : rows)
@@ -285,12 +309,6 @@ void run_system(const std::string& system) {
                 r.variant.c_str(), r.abs_m, r.abs_m_err, r.chi, r.chi_err, r.binder, r.binder_err, r.worst, r.excess,
                 static_cast<long long>(r.steps), r.train_seconds, r.sample_seconds, r.config.c_str());
   std::fflush(stdout);
-  if (!best_gan_name.empty()) {
-    EXPECT_LT(best_gan, 2.0) << "best GAN variant " << best_gan_name << " misses the 10% target";
-  }
-  if (!best_ebm_name.empty()) {
-    EXPECT_LT(best_ebm, 2.0) << "best EBM variant " << best_ebm_name << " misses the 10% target";
-  }
 }
 
 }  // namespace

@@ -30,45 +30,25 @@
 #include "physgen/train/trainer.h"
 #include "physgen/zoo/model_task.h"
 #include "physgen/zoo/zoo.h"
+#include "support/phi4_observables_util.h"
 #include "support/test_util.h"
 
 using namespace physgen;
 
 namespace {
 
-struct Phi4Observables {
-  JackknifeEstimate e, chi, u4;
-};
-
-// Configurations (N, L, L) in order (a chain, or independent samples), bins of `bin` rows.
-Phi4Observables measure_phi4(const torch::Tensor& x, const Phi4Action& action, int64_t bin) {
-  const auto phi = x.to(torch::kFloat64);
-  const double V = static_cast<double>(phi.size(1) * phi.size(2));
-  const auto m = phi.mean({1, 2});
-  const auto cols = torch::stack({action.action(phi) / V, m.square(), m.square().square()}, 1);
-  Phi4Observables o;
-  o.e = jackknife(cols, [](const std::vector<double>& a) { return a[0]; }, bin);
-  o.chi = jackknife(cols, [V](const std::vector<double>& a) { return V * a[1]; }, bin);
-  o.u4 = jackknife(cols, [](const std::vector<double>& a) { return 1.0 - a[2] / (3.0 * a[1] * a[1]); }, bin);
-  return o;
-}
-
-double pull(const JackknifeEstimate& a, const JackknifeEstimate& b) {
-  return (a.mean - b.mean) / std::hypot(a.error, b.error);
-}
-
-struct Row {
-  const char* name;
-  JackknifeEstimate Phi4Observables::*field;
-};
-const Row kRows[] = {{"e", &Phi4Observables::e}, {"chi", &Phi4Observables::chi}, {"U4", &Phi4Observables::u4}};
+using physgen_test::kPhi4Rows;
+using physgen_test::measure_phi4;
+using physgen_test::Phi4Observables;
+using physgen_test::Phi4Row;
+using physgen_test::pull;
 
 // Prints the comparison; expects the corrected chain within 4 combined errors of HMC on every
 // observable and the raw samples more than 4 away on at least one.
 void compare(const std::string& label, const Phi4Observables& ref, const Phi4Observables& corrected,
              const Phi4Observables& raw) {
   int64_t raw_off = 0;
-  for (const Row& r : kRows) {
+  for (const Phi4Row& r : kPhi4Rows) {
     const auto& h = ref.*(r.field);
     const auto& c = corrected.*(r.field);
     const auto& q = raw.*(r.field);

@@ -316,20 +316,26 @@ void run_system_seed(const std::string& system, uint64_t seed) {
 TEST(GanQualityLong, Phi4) { run_system("phi4"); }
 TEST(GanQualityLong, IsingCritical) { run_system("ising"); }
 
-// WGAN-GP on 8gaussians (moved here from the default statistical run): at this budget the
-// outcome depends on the seed and on the BLAS kernels' rounding. Measured 2026-12-06 on an AMD
-// EPYC (OPENBLAS_CORETYPE=Haswell) with the pre-refactor library as well: seeds 1, 2, 3, 4 cover
-// 0, 8, 0, 1 of the 8 modes, seed 41 none; the earlier machine's seeds 41 and 2 covered 8/8.
-// A default-run gate needs a recipe that converges for most seeds (open: issue 12).
+// WGAN-GP on 8gaussians (moved here from the default statistical run). The criterion, for
+// each of the seeds 1..PHYSGEN_WGAN_SEEDS [4] (no failure allowed): >= 7 of the 8 modes hit and
+// a high-quality fraction > 0.3 (WGAN-GP keeps thin bridges between modes). The earlier setting
+// (Adam lr 1e-3, betas (0.5, 0.9), 6000 critic steps, seed 41 chosen after seeing others fail)
+// covered 0, 8, 0, 1 modes with seeds 1-4 on this machine. Knobs: PHYSGEN_WGAN_LR [1e-3],
+// PHYSGEN_WGAN_STEPS [6000], PHYSGEN_WGAN_BETA1 [0.5].
 TEST(GanQualityLong, WganGpCoversEightGaussians) {
   SingleThread single;
-  seed_all(41);
-  // 6000 critic steps = 1200 generator steps: WGAN-GP needs several times the generator updates
-  // of the non-saturating GAN here, and its samples keep thin bridges between the modes (hence
-  // the lower high-quality bar). Measured at this budget: seeds 41 and 2 cover 8/8 modes, seed 1
-  // collapses (7/8 after 10000 steps).
-  auto cov = train_on_eight_gaussians(GanOptions::preset("wgan-gp", {2}).latent_dim(4).hidden({128, 128}),
-                                      TrainerOptions().steps(6000).batch_size(256).lr(1e-3), "wgan-gp");
-  EXPECT_GE(cov.modes_hit, 7);
-  EXPECT_GT(cov.high_quality_fraction, 0.3);
+  const int64_t seeds = static_cast<int64_t>(env_or("PHYSGEN_WGAN_SEEDS", 4));
+  for (int64_t seed = 1; seed <= seeds; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    seed_all(static_cast<uint64_t>(seed));
+    auto cov = train_on_eight_gaussians(
+        GanOptions::preset("wgan-gp", {2}).latent_dim(4).hidden({128, 128}).adam_beta1(env_or("PHYSGEN_WGAN_BETA1", 0.5)),
+        TrainerOptions()
+            .steps(static_cast<int64_t>(env_or("PHYSGEN_WGAN_STEPS", 6000)))
+            .batch_size(256)
+            .lr(env_or("PHYSGEN_WGAN_LR", 1e-3)),
+        ("wgan-gp seed " + std::to_string(seed)).c_str());
+    EXPECT_GE(cov.modes_hit, 7);
+    EXPECT_GT(cov.high_quality_fraction, 0.3);
+  }
 }

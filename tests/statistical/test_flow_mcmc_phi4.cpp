@@ -30,6 +30,7 @@
 #include "physgen/train/trainer.h"
 #include "physgen/zoo/model_task.h"
 #include "physgen/zoo/zoo.h"
+#include "support/phi4_chain_check.h"
 #include "support/phi4_observables_util.h"
 #include "support/test_util.h"
 
@@ -42,34 +43,9 @@ using physgen_test::measure_phi4;
 using physgen_test::Phi4Observables;
 using physgen_test::Phi4Row;
 using physgen_test::pull;
-
-// Prints the comparison; expects the corrected chain within 4 combined errors of HMC on every
-// observable and the raw samples more than 4 away on at least one.
-void compare(const std::string& label, const Phi4Observables& ref, const Phi4Observables& corrected,
-             const Phi4Observables& raw) {
-  int64_t raw_off = 0;
-  for (const Phi4Row& r : kPhi4Rows) {
-    const auto& h = ref.*(r.field);
-    const auto& c = corrected.*(r.field);
-    const auto& q = raw.*(r.field);
-    std::printf("%s %-4s HMC %.5f +- %.5f | corrected %.5f +- %.5f (pull %+.2f) | raw %.5f +- %.5f (pull %+.2f)\n",
-                label.c_str(), r.name, h.mean, h.error, c.mean, c.error, pull(c, h), q.mean, q.error, pull(q, h));
-    EXPECT_LT(std::abs(pull(c, h)), 4.0) << label << " " << r.name << ": the corrected chain disagrees with HMC";
-    if (std::abs(pull(q, h)) > 4.0) ++raw_off;
-  }
-  EXPECT_GE(raw_off, 1) << label << ": the raw samples agree with HMC too: the test cannot see a missing correction";
-}
-
-// HMC reference: 32 chains x 2000 trajectories after 500 of thermalisation.
-torch::Tensor hmc_ensemble(const Phi4Params& params) {
-  seed_all(301);
-  auto hmc = make_phi4_hmc(params, 32, HmcOptions().step_size(0.15).n_steps(8));
-  RecordOptions rec;
-  rec.therm = 500;
-  rec.samples = 2000;
-  rec.progress = false;
-  return record_chain(*hmc, rec);
-}
+using physgen_test::check_ode_family_chain;
+using physgen_test::compare;
+using physgen_test::hmc_ensemble;
 
 }  // namespace
 
@@ -107,39 +83,5 @@ TEST(FlowMcmcPhi4, CorrectedChainAgreesWithHmcAndRawSamplesDoNot) {
 }
 
 TEST(FlowMcmcPhi4, FlowMatchingChainAgreesWithHmc) {
-  configure_runtime(1);
-  const Phi4Params params{4, -4.0, 8.0};
-  auto target = std::make_shared<const Phi4Action>(params);
-  const auto data = hmc_ensemble(params);
-  const auto ref = measure_phi4(data, *target, 100);
-
-  seed_all(311);
-  ModelSpec spec;
-  spec.family = "flow-matching";
-  spec.model = default_model_options("flow-matching", {4, 4});
-  spec.system = "phi4";
-  spec.system_params = target->params();
-  Model model = build_model(spec);
-  TrainingData td;
-  td.x = data.to(torch::kFloat32);
-  ModelTask task(model, "native", nullptr, 128, td);
-  Trainer trainer(task, TrainerOptions().steps(400).batch_size(128).lr(2e-3).progress(false));
-  ASSERT_EQ(trainer.fit(task.fit_data()).status, TrainResult::Status::Finished);
-  model.module->eval();
-  SamplerSettings s;
-  s.solver = "rk4";
-  s.steps = 8;
-  model.configure_likelihood(s);
-  const int64_t n = 8192;
-  auto chain = independence_metropolis(*model.likelihood, *target, n,
-                                       IndependenceMetropolisOptions().batch_size(1024).seed(313));
-  const auto corrected = measure_phi4(chain.chain, *target, 256);
-  torch::Tensor raw_x;
-  {
-    torch::NoGradGuard ng;
-    raw_x = model.likelihood->sample(n);
-  }
-  std::printf("flow matching MCMC acceptance %.3f, proposal ESS %.3f\n", chain.acceptance, chain.proposal_ess);
-  compare("flow-matching", ref, corrected, measure_phi4(raw_x, *target, 1));
-  EXPECT_GT(chain.acceptance, 0.05) << "the chain barely moves: its errors would be unreliable";
+  check_ode_family_chain("flow-matching", nlohmann::json::object(), 400, 8, 8192, 311);
 }

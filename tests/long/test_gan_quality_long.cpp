@@ -318,10 +318,13 @@ TEST(GanQualityLong, IsingCritical) { run_system("ising"); }
 
 // WGAN-GP on 8gaussians (moved here from the default statistical run). The criterion, for
 // each of the seeds 1..PHYSGEN_WGAN_SEEDS [4] (no failure allowed): >= 7 of the 8 modes hit and
-// a high-quality fraction > 0.3 (WGAN-GP keeps thin bridges between modes). The earlier setting
-// (Adam lr 1e-3, betas (0.5, 0.9), 6000 critic steps, seed 41 chosen after seeing others fail)
-// covered 0, 8, 0, 1 modes with seeds 1-4 on this machine. Knobs: PHYSGEN_WGAN_LR [1e-3],
-// PHYSGEN_WGAN_STEPS [6000], PHYSGEN_WGAN_BETA1 [0.5].
+// a high-quality fraction > 0.3 (WGAN-GP keeps thin bridges between modes). KNOWN MISS: no
+// setting tried holds over seeds 1-4 (modes hit per seed, this machine, 2026-12-06/07):
+//   Adam lr 1e-3, beta1 0.5, 6000 critic steps (the old test; seed 41 picked after others failed): 0, 8, 0, 1
+//   lr 1e-4, beta1 0 (Gulrajani et al.), 6000 steps: 0, 0 (high-quality fraction 0.07: unconverged)
+//   lr 3e-4, beta1 0, 20000 steps (the default below, the best found): 8, 7, 8, 6
+//   lr 3e-4, beta1 0, 40000 steps: 8, 2, ... (longer training collapses seed 2)
+// Knobs: PHYSGEN_WGAN_LR [3e-4], PHYSGEN_WGAN_STEPS [20000], PHYSGEN_WGAN_BETA1 [0].
 TEST(GanQualityLong, WganGpCoversEightGaussians) {
   SingleThread single;
   const int64_t seeds = static_cast<int64_t>(env_or("PHYSGEN_WGAN_SEEDS", 4));
@@ -329,11 +332,11 @@ TEST(GanQualityLong, WganGpCoversEightGaussians) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     seed_all(static_cast<uint64_t>(seed));
     auto cov = train_on_eight_gaussians(
-        GanOptions::preset("wgan-gp", {2}).latent_dim(4).hidden({128, 128}).adam_beta1(env_or("PHYSGEN_WGAN_BETA1", 0.5)),
+        GanOptions::preset("wgan-gp", {2}).latent_dim(4).hidden({128, 128}).adam_beta1(env_or("PHYSGEN_WGAN_BETA1", 0.0)),
         TrainerOptions()
-            .steps(static_cast<int64_t>(env_or("PHYSGEN_WGAN_STEPS", 6000)))
+            .steps(static_cast<int64_t>(env_or("PHYSGEN_WGAN_STEPS", 20000)))
             .batch_size(256)
-            .lr(env_or("PHYSGEN_WGAN_LR", 1e-3)),
+            .lr(env_or("PHYSGEN_WGAN_LR", 3e-4)),
         ("wgan-gp seed " + std::to_string(seed)).c_str());
     EXPECT_GE(cov.modes_hit, 7);
     EXPECT_GT(cov.high_quality_fraction, 0.3);

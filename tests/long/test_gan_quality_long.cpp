@@ -72,7 +72,7 @@ namespace {
 constexpr const char* kM = "network=mlp+hidden=[256,256]+latent_dim=32+schedule=cosine";
 constexpr const char* kPhi4Variants =
     "gan+steps=2000;gan+minibatch_std=4+steps=2000;wgan+steps=2000;wgan-gp+steps=2000;gan+M;wgan-gp+M;ebm;ebm-phi4";
-constexpr const char* kPhi4Recipes = "gan+steps=2000;ebm;ebm-phi4";
+constexpr const char* kPhi4Recipes = "gan+steps=2000;ebm-phi4";  // the conv EBM is not a recipe (docs)
 constexpr const char* kIsingRecipes = "gan+M+output_activation=sign+minibatch_std=4+steps=8000;ebm-ising";
 constexpr const char* kIsingVariants =
     "gan+M+output_activation=sign+minibatch_std=4+steps=8000;gan+M+output_activation=sign+minibatch_std=4;gan+M;"

@@ -203,7 +203,7 @@ ChainSnapshot Hmc::snapshot() const {
 }
 
 void Hmc::restore(const ChainSnapshot& s) {
-  if (s.algorithm != "hmc") throw IoError("chain snapshot: algorithm '" + s.algorithm + "', this chain runs 'hmc'");
+  s.check_algorithm("hmc");
   check_snapshot_like(s, "x", x_.to(torch::kCPU));
   x_ = s.at("x").to(x_.device()).contiguous();
   set_step_size(s.at("step_size").item<double>());

@@ -216,8 +216,7 @@ ChainSnapshot IsingSampler::snapshot() const {
 }
 
 void IsingSampler::restore(const ChainSnapshot& s) {
-  if (s.algorithm != algorithm_)
-    throw IoError("chain snapshot: algorithm '" + s.algorithm + "', this chain runs '" + algorithm_ + "'");
+  s.check_algorithm(algorithm_);
   if (s.integer("chains") != chains_ || s.integer("L") != params_.L) {
     throw IoError("chain snapshot (" + algorithm_ + "): " + std::to_string(s.integer("chains")) + " chains of L = " +
                   std::to_string(s.integer("L")) + ", this chain has " + std::to_string(chains_) + " of L = " +

@@ -17,6 +17,11 @@ const torch::Tensor& ChainSnapshot::at(const std::string& key) const {
   return it->second;
 }
 
+void ChainSnapshot::check_algorithm(const std::string& expected) const {
+  if (algorithm != expected)
+    throw IoError("chain snapshot: algorithm '" + algorithm + "', this chain runs '" + expected + "'");
+}
+
 int64_t ChainSnapshot::integer(const std::string& key) const {
   const auto& t = at(key);
   if (t.numel() != 1) throw IoError("chain snapshot (" + algorithm + "): '" + key + "' is not a scalar");

@@ -117,8 +117,7 @@ ChainSnapshot Phi4Metropolis::snapshot() const {
 }
 
 void Phi4Metropolis::restore(const ChainSnapshot& s) {
-  if (s.algorithm != "phi4_metropolis")
-    throw IoError("chain snapshot: algorithm '" + s.algorithm + "', this chain runs 'phi4_metropolis'");
+  s.check_algorithm("phi4_metropolis");
   check_snapshot_like(s, "x", x_.to(torch::kCPU));
   x_ = s.at("x").to(x_.device()).contiguous();
   const double delta = s.at("delta").item<double>();

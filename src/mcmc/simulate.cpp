@@ -274,7 +274,8 @@ StreamResult record_chain_to_file(MarkovChain& chain, const RecordOptions& opts,
   if (thermalising) take_snapshot();
   for (int64_t t = samples_done; t < S; ++t) {
     chain.update(opts.every);
-    const torch::Tensor s = chain.state();
+    // One host copy in the stored dtype per sample; then one row write per chain.
+    const torch::Tensor s = chain.state().to(torch::kCPU, stream.dtype);
     for (int64_t c = 0; c < C; ++c) rows.write_rows(c * S + t, s.narrow(0, c, 1));
     samples_done = t + 1;
     progress.update(opts.therm + samples_done * opts.every);

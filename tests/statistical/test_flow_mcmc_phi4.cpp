@@ -21,15 +21,9 @@
 #include "physgen/core/rng.h"
 #include "physgen/core/runtime.h"
 #include "physgen/lattice/phi4.h"
-#include "physgen/mcmc/hmc.h"
 #include "physgen/mcmc/independence_metropolis.h"
-#include "physgen/mcmc/simulate.h"
 #include "physgen/models/flows/factory.h"
 #include "physgen/models/objectives.h"
-#include "physgen/observables/estimators/jackknife.h"
-#include "physgen/train/trainer.h"
-#include "physgen/zoo/model_task.h"
-#include "physgen/zoo/zoo.h"
 #include "support/phi4_chain_check.h"
 #include "support/phi4_observables_util.h"
 #include "support/test_util.h"
@@ -38,11 +32,7 @@ using namespace physgen;
 
 namespace {
 
-using physgen_test::kPhi4Rows;
 using physgen_test::measure_phi4;
-using physgen_test::Phi4Observables;
-using physgen_test::Phi4Row;
-using physgen_test::pull;
 using physgen_test::check_ode_family_chain;
 using physgen_test::compare;
 using physgen_test::hmc_ensemble;

@@ -27,6 +27,8 @@ struct ChainSnapshot {
 
   /// The tensor `key`; IoError "chain snapshot (ALGORITHM): missing 'KEY'" when absent.
   const torch::Tensor& at(const std::string& key) const;
+  /// IoError "chain snapshot: algorithm 'A', this chain runs 'EXPECTED'" unless they match.
+  void check_algorithm(const std::string& expected) const;
   /// An int64 scalar stored under `key` (see at()).
   int64_t integer(const std::string& key) const;
   /// uint64 words <-> an int64 tensor holding the same bits (for Xoshiro states, bit-planes).

@@ -13,6 +13,8 @@
 #include "physgen/core/rng.h"
 #include "physgen/io/sidecar.h"
 #include "physgen/lattice/ising.h"
+#include "physgen/lattice/ising_exact.h"
+#include "physgen/observables/estimators/reweighting.h"
 #include "physgen/lattice/targets.h"
 #include "physgen/mcmc/independence_metropolis.h"
 #include "physgen/zoo/zoo.h"
@@ -33,6 +35,27 @@ struct SampleFlags {
 /// Draws n samples in batches: the family's sampler with the settings when it
 /// has one (numbers it reports, e.g. "nfe", are averaged over batches), else
 /// GenerativeModel::sample.
+/// The free energies per site of `sample --json` from the independent draws' log-weights
+/// (free_energy_per_site), and the exact value where physgen knows it (Ising at h = 0, J >= 0:
+/// Kaufman's finite-L partition function).
+void report_free_energy(const Target& target, const torch::Tensor& log_weights, nlohmann::json& out) {
+  const auto shape = target.event_shape();
+  const int64_t volume = shape_numel(shape);
+  if (log_weights.numel() < 2 || target.beta() <= 0) return;
+  const FreeEnergyEstimate f = free_energy_per_site(log_weights, target.beta(), volume);
+  out["free_energy"] = {{"mean", f.importance.mean}, {"error", f.importance.error}};
+  out["free_energy_variational"] = {{"mean", f.variational.mean}, {"error", f.variational.error}};
+  if (const auto* ising = dynamic_cast<const IsingModel*>(&target)) {
+    const IsingParams& p = ising->ising_params();
+    if (p.h == 0.0 && p.J >= 0.0 && p.beta > 0.0) {
+      const double exact = -ising_exact_kaufman(p).log_z / (p.beta * static_cast<double>(volume));
+      out["free_energy_exact"] = exact;
+      out["free_energy_z"] = (f.importance.mean - exact) / f.importance.error;
+      out["free_energy_variational_relative_error"] = std::abs(f.variational.mean - exact) / std::abs(exact);
+    }
+  }
+}
+
 torch::Tensor draw(const Model& model, const SampleFlags& f, nlohmann::json& out) {
   torch::NoGradGuard ng;
   std::vector<torch::Tensor> parts;
@@ -85,6 +108,7 @@ void run_sample(const SampleFlags& f) {
     out["acceptance"] = r.acceptance;
     out["ess"] = r.proposal_ess;
     out["ess_batch64"] = r.proposal_batch_ess;
+    report_free_energy(*target, r.proposal_log_weights, out);
     if (model.likelihood_report) out.update(model.likelihood_report());
     meta.extra = {{"metropolis_corrected", true}, {"acceptance", r.acceptance}, {"proposal_ess", r.proposal_ess},
                   {"model", f.model}};
@@ -96,6 +120,7 @@ void run_sample(const SampleFlags& f) {
       x = s.samples;
       out["ess"] = s.ess;
       meta.extra["importance_ess"] = s.ess;
+      report_free_energy(*target, s.log_weights, out);
     } else {
       x = draw(model, f, out);
     }
@@ -114,6 +139,12 @@ void run_sample(const SampleFlags& f) {
     std::cout << "wrote " << f.out << "  shape " << x.sizes() << "  " << meta.algorithm;
     if (out.contains("acceptance")) std::cout << "  acceptance " << out["acceptance"].get<double>();
     if (out.contains("ess")) std::cout << "  ESS " << out["ess"].get<double>();
+    if (out.contains("free_energy"))
+      std::cout << "\n  free energy per site " << out["free_energy"]["mean"].get<double>() << " +- "
+                << out["free_energy"]["error"].get<double>() << " (importance sampled), variational "
+                << out["free_energy_variational"]["mean"].get<double>();
+    if (out.contains("free_energy_exact"))
+      std::cout << ", exact " << out["free_energy_exact"].get<double>();
     std::cout << "\n";
   }
 }

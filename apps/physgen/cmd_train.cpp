@@ -12,6 +12,7 @@
 #include "physgen/io/checkpoint.h"
 #include "physgen/io/config.h"
 #include "physgen/io/sidecar.h"
+#include "physgen/lattice/ising.h"
 #include "physgen/lattice/phi4.h"
 #include "physgen/zoo/zoo.h"
 #include "physgen/zoo/model_task.h"
@@ -28,12 +29,14 @@ struct TrainFlags {
   std::vector<std::string> data;
   int64_t L = 8;
   double m2 = -4.0, lambda = 8.0, kappa = 0.0, lambda_hop = 0.0;
+  double beta = 0.0, h = 0.0, J = 1.0;  // Ising target
+  int64_t anneal_steps = 0;
   int64_t steps = 0, batch = 0, checkpoint_every = 0, stop_at = -1;
   double lr = 0.0;
   uint64_t seed = 1;
   bool resume = false, as_json = false, print_config = false;
   CLI::Option *kappa_opt = nullptr, *steps_opt = nullptr, *batch_opt = nullptr, *lr_opt = nullptr,
-              *checkpoint_every_opt = nullptr;
+              *checkpoint_every_opt = nullptr, *beta_opt = nullptr, *anneal_opt = nullptr;
   CommonOptions common;
 };
 
@@ -42,7 +45,13 @@ TrainingSystem resolve_system(const TrainFlags& f, const torch::Device& device) 
   check_arg(f.target.empty() != f.data.empty(), "--target/--data", f.target.empty() ? "(neither)" : "(both)",
             "exactly one of --target SYSTEM (reverse KL) or --data FILE.npy (forward KL)");
   if (f.target.empty()) return data_system(f.data, f.condition, f.data_b, device);
-  check_choice("--target", f.target, {"phi4"});
+  check_choice("--target", f.target, {"ising", "phi4"});
+  if (f.target == "ising") {
+    check_arg(f.beta_opt->count() > 0, "--beta", "(missing)", "the inverse temperature of --target ising");
+    const IsingParams p{f.L, f.beta, f.h, f.J};
+    p.validate();
+    return target_system("ising", p.to_json());
+  }
   const Phi4Params p = f.kappa_opt->count() > 0 ? Phi4Params::from_hopping(f.L, f.kappa, f.lambda_hop)
                                                 : Phi4Params{f.L, f.m2, f.lambda};
   p.validate();
@@ -69,6 +78,7 @@ void run_train(TrainFlags& f) {
   if (f.steps_opt->count()) topts.steps(f.steps);
   if (f.batch_opt->count()) topts.batch_size(f.batch);
   if (f.lr_opt->count()) topts.lr(f.lr);
+  if (f.anneal_opt->count()) topts.anneal_steps(f.anneal_steps);
   topts.checkpoint_path(f.out);
   if (f.checkpoint_every_opt->count()) topts.checkpoint_every(f.checkpoint_every);
   topts.csv_path(f.csv.empty() ? f.out + ".csv" : f.csv);
@@ -83,7 +93,7 @@ void run_train(TrainFlags& f) {
   Model model = build_model(spec);
   model.module->to(device);
   const std::string objective = !f.objective.empty() ? f.objective : model.default_objective(sys.data.x.defined());
-  ModelTask task(model, objective, sys.target, topts.batch_size(), sys.data);
+  ModelTask task(model, objective, sys.target, topts.batch_size(), sys.data, topts.anneal_steps());
   Trainer trainer(task, topts);
   if (f.resume) trainer.resume(f.out);
   const TrainResult r = trainer.fit(task.fit_data(), f.stop_at);
@@ -132,11 +142,18 @@ void register_train(CLI::App& app) {
     auto f = std::make_shared<TrainFlags>();
     f->family = family;
     auto* sub = train->add_subcommand(family, model_family_summary(family));
-    sub->add_option("--target", f->target, "target action for reverse KL: phi4");
+    sub->add_option("--target", f->target, "target action for reverse KL: phi4 | ising");
     sub->add_option("--L", f->L, "lattice size of the target")->capture_default_str()->check(CLI::Range(2, 4096));
     sub->add_option("--m2", f->m2, "phi^4 bare mass squared")->capture_default_str();
     sub->add_option("--lambda", f->lambda, "phi^4 quartic coupling")->capture_default_str();
     f->kappa_opt = sub->add_option("--kappa", f->kappa, "phi^4 hopping parameter (with --lambda-hop)");
+    f->beta_opt = sub->add_option("--beta", f->beta, "Ising inverse temperature (--target ising)");
+    sub->add_option("--h", f->h, "Ising external field (--target ising)")->capture_default_str();
+    sub->add_option("--J", f->J, "Ising coupling (--target ising)")->capture_default_str();
+    f->anneal_opt = sub->add_option("--anneal-steps", f->anneal_steps,
+                                    "reverse KL: ramp the action from 0 to S over K steps (beta annealing; 0: off; "
+                                    "overrides the config)")
+                        ->check(CLI::NonNegativeNumber);
     auto* lh = sub->add_option("--lambda-hop", f->lambda_hop, "phi^4 quartic coupling, hopping form");
     f->kappa_opt->needs(lh);
     lh->needs(f->kappa_opt);

@@ -117,6 +117,7 @@ IndependenceMetropolisResult IndependenceMetropolis::run(int64_t n) {
   r.acceptance = r.accepted.to(torch::kFloat64).mean().item<double>();
   const torch::Tensor plw = torch::tensor(proposal_logw, torch::kFloat64);
   r.proposal_ess = ess(plw);
+  r.proposal_log_weights = plw;
   if (plw.numel() >= 64) r.proposal_batch_ess = batch_ess(plw, 64);
   return r;
 }

@@ -17,12 +17,30 @@ ForwardKLResult forward_kl(LikelihoodModel& model, const torch::Tensor& x) {
   return r;
 }
 
-ReverseKLResult reverse_kl(LikelihoodModel& model, const Target& target, int64_t batch_size) {
-  check_arg(batch_size >= 1, "batch_size", batch_size, "an integer >= 1");
+ReverseKLResult reverse_kl(LikelihoodModel& model, const Target& target, int64_t batch_size,
+                           double action_scale) {
+  check_arg(batch_size >= (model.discrete() ? 2 : 1), "batch_size", batch_size,
+            model.discrete() ? "an integer >= 2 (the score-function baseline leaves one sample out)"
+                             : "an integer >= 1");
+  check_arg(action_scale > 0 && action_scale <= 1, "action_scale", action_scale, "a number in (0, 1]");
+  check_arg(model.discrete() == target.discrete(), "target", target.name(),
+            model.discrete() ? "a target of discrete configurations (ising) for a model of spins"
+                             : "a target of continuous fields for a continuous model (spins need a "
+                               "discrete model: van, or transformer with head = \"spin\")");
   auto xs = model.sample_and_log_prob(batch_size);
   auto action = target.action(xs.first);
+  if (action_scale != 1.0) action = action * action_scale;
   ReverseKLResult r;
-  r.loss = (xs.second + action).mean();
+  if (model.discrete()) {
+    // Score-function gradient with the leave-one-out baseline; value mean f.
+    const auto f = (xs.second.detach().to(torch::kFloat64) + action.detach().to(torch::kFloat64));
+    const double B = static_cast<double>(batch_size);
+    const auto advantage = ((f - f.mean()) * (B / (B - 1.0))).to(xs.second.scalar_type());
+    const auto surrogate = (advantage * xs.second).mean();
+    r.loss = surrogate - surrogate.detach() + f.mean().to(xs.second.scalar_type());
+  } else {
+    r.loss = (xs.second + action).mean();
+  }
   {
     torch::NoGradGuard no_grad;
     r.log_weights = (-action - xs.second).detach().to(torch::kCPU, torch::kFloat64);

@@ -45,6 +45,7 @@ void TrainerOptions::validate() const {
   check_arg(grad_clip_ >= 0, "grad_clip", grad_clip_, "a number >= 0 (0 = off)");
   check_arg(log_every_ >= 1, "log_every", log_every_, "an integer >= 1");
   check_arg(checkpoint_every_ >= 0, "checkpoint_every", checkpoint_every_, "an integer >= 0");
+  check_arg(anneal_steps_ >= 0, "anneal_steps", anneal_steps_, "an integer >= 0");
 }
 
 nlohmann::json TrainerOptions::to_json() const { return options_to_json(*this); }

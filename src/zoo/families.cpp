@@ -12,6 +12,7 @@ void register_all_families(FamilyRegistry& r) {
   register_cyclegan(r);
   register_vae(r);
   register_ebm(r);
+  register_autoregressive(r);
 }
 
 }  // namespace physgen::zoo

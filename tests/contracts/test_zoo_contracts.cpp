@@ -76,11 +76,12 @@ class ZooContract : public ::testing::TestWithParam<ZooCase> {
     return s;
   }
 
-  /// Data of the case: N(0, 1) samples (+1 for the second ensemble), class labels when the
-  /// spec is conditional.
+  /// Data of the case: N(0, 1) samples (+1 for the second ensemble), or random +-1 spins for
+  /// families of spins (Family::data), class labels when the spec is conditional.
   TrainingData data(const ModelSpec& spec, int64_t n = 32) const {
     TrainingData d;
     d.x = torch::randn(batch_shape(n, GetParam().shape()));
+    if (family().data == "spins") d.x = torch::where(d.x < 0, -1.0, 1.0).to(torch::kFloat32);
     if (family().needs_second_ensemble) d.x_b = 1.0 + torch::randn(batch_shape(n, GetParam().shape()));
     if (!spec.condition.none()) d.condition = torch::randint(0, spec.condition.classes, {n}, torch::kInt64);
     return d;
@@ -235,6 +236,7 @@ INSTANTIATE_TEST_SUITE_P(Zoo, ZooContract, ::testing::ValuesIn(all_cases()), cas
 TEST(ZooRegistry, EveryFamilyHasCases) {
   for (const auto& f : model_families()) {
     EXPECT_FALSE(model_family(f).shapes.empty()) << f;
+    EXPECT_TRUE(model_family(f).data == "continuous" || model_family(f).data == "spins") << f;
     for (const auto& k : model_family(f).shapes) EXPECT_TRUE(k == "lattice" || k == "vector") << f << ": " << k;
     EXPECT_FALSE(model_family(f).summary.empty()) << f;
   }

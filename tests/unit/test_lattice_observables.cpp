@@ -45,7 +45,7 @@ torch::Tensor all_ising_4x4() {
 }
 
 // Exact free-field samples: phi = IFFT(sqrt(D) FFT(eta)), D(k) = 1 / (2 (m2 + khat^2)).
-torch::Tensor free_field_propagator(int64_t L, double m2) {
+torch::Tensor momentum_propagator(int64_t L, double m2) {
   auto k = torch::arange(L, torch::kFloat64) * (2 * M_PI / L);
   auto s2 = 4 * torch::sin(k / 2).pow(2);
   return 1.0 / (2 * (m2 + s2.unsqueeze(1) + s2.unsqueeze(0)));
@@ -53,7 +53,7 @@ torch::Tensor free_field_propagator(int64_t L, double m2) {
 
 torch::Tensor free_field_samples(int64_t n, int64_t L, double m2) {
   auto eta = torch::randn({n, L, L}, torch::kFloat64);
-  auto d = free_field_propagator(L, m2);
+  auto d = momentum_propagator(L, m2);
   return torch::real(torch::fft::ifft2(torch::fft::fft2(eta) * torch::sqrt(d)));
 }
 
@@ -229,7 +229,7 @@ TEST(MeasureLattice, IidFreeFieldMatchesExactPropagator) {
   auto ens = free_field_samples(4096, L, m2).to(torch::kFloat32);
   auto t = measure_lattice(ens, "phi4", {{"m2", m2}, {"lambda", 0.0}, {"L", L}}, 2);
   EXPECT_FALSE(t.contains("specific_heat"));
-  auto d = free_field_propagator(L, m2);
+  auto d = momentum_propagator(L, m2);
   const double d0 = d[0][0].item<double>();
   auto g_exact = torch::real(torch::fft::ifft2(d));  // (1/V) sum_k D(k) e^{ikr}
   // Equipartition: <S> = V/2 for the quadratic action.

@@ -76,6 +76,10 @@ class IsingModel : public Target {
   std::string name() const override;
   /// {"L": L, "beta": beta, "h": h, "J": J}.
   nlohmann::json params() const override;
+  /// True: spins.
+  bool discrete() const override { return true; }
+  /// beta (S = beta H).
+  double beta() const override { return params_.beta; }
 
   /// The parameters the model was built with.
   const IsingParams& ising_params() const { return params_; }

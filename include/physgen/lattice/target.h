@@ -34,6 +34,14 @@ class Target {
 
   /// The parameters that define the action, e.g. {"L": 8, "m2": -4, "lambda": 8}.
   virtual nlohmann::json params() const = 0;
+
+  /// True when configurations are discrete (Ising spins): only models with discrete samples
+  /// (LikelihoodModel::discrete) train on it by reverse KL. Default false.
+  virtual bool discrete() const { return false; }
+
+  /// The inverse temperature beta of S = beta E (1 for actions given directly, as phi^4):
+  /// free energies are reported as F = -log Z / (beta V) in units of E.
+  virtual double beta() const { return 1.0; }
 };
 
 using TargetPtr = std::shared_ptr<const Target>;

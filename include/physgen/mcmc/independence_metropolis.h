@@ -59,6 +59,7 @@ struct IndependenceMetropolisResult {
   double acceptance = 0;      ///< mean of accepted
   double proposal_ess = 0;    ///< ESS fraction of the proposals drawn in these N steps (pooled)
   double proposal_batch_ess = 0;  ///< batch_ess of those proposals in blocks of 64; 0 if fewer
+  torch::Tensor proposal_log_weights;  ///< (N) float64: log w of the N independent proposals of these steps
 };
 
 /// Independence Metropolis-Hastings with proposals from a LikelihoodModel; one chain

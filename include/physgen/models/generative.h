@@ -34,6 +34,10 @@ class LikelihoodModel : public GenerativeModel {
   /// sample() followed by log_prob() for flows).
   virtual std::pair<torch::Tensor, torch::Tensor> sample_and_log_prob(int64_t n) = 0;
   torch::Tensor sample(int64_t n) override { return sample_and_log_prob(n).first; }
+  /// True when samples are discrete (spins): they are not differentiable in the parameters,
+  /// so the reverse KL is differentiated by the score-function estimator
+  /// (models/objectives.h) instead of along the samples. Default false (flows, CNFs, ...).
+  virtual bool discrete() const { return false; }
 };
 
 }  // namespace physgen

@@ -80,6 +80,11 @@ struct TrainerOptions {
   TORCH_ARG(std::string, checkpoint_path) = ""; ///< checkpoint file; empty = none [""]
   TORCH_ARG(int64_t, checkpoint_every) = 0;     ///< also checkpoint every k steps; 0 = only at the end [0]
   TORCH_ARG(bool, progress) = true;             ///< progress bar on a terminal [true]
+  /// Reverse-KL objectives (zoo/model_task.h): the target's action is scaled by
+  /// min(1, (step + 1) / anneal_steps) -- beta annealing from infinite temperature, as VAN
+  /// trains -- so the objective at step t is the free energy at beta_t; 0 = off [0].
+  /// The Trainer only carries it; ModelTask applies it.
+  TORCH_ARG(int64_t, anneal_steps) = 0;
 
  public:
   void validate() const;
@@ -100,6 +105,7 @@ struct TrainerOptions {
     v("grad_clip", grad_clip());
     v("log_every", log_every());
     v("checkpoint_every", checkpoint_every());
+    v("anneal_steps", anneal_steps());
   }
 };
 

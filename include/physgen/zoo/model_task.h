@@ -9,7 +9,10 @@
 //               diffusion, GANs with alternating optimisers, ...): module(),
 //               parameter_groups(), loss() and train_step() forward to its task
 // Diagnostics: "nll" (forward), "kl" and "ess" (reverse: the ESS fraction of the
-// batch's importance weights p/q, the quality a flow MCMC will see).
+// batch's importance weights p/q, the quality a flow MCMC will see; with annealing also
+// "anneal": the scale t of the action, and "kl" and "ess" refer to t S).
+// Beta annealing (reverse-kl, TrainerOptions::anneal_steps K > 0): the loss at global step s
+// uses the action t S with t = min(1, (s + 1) / K).
 #include <string>
 
 #include "physgen/lattice/target.h"
@@ -24,7 +27,7 @@ class ModelTask : public TrainingTask {
   /// samples per reverse-KL step; `data` what forward-kl and native objectives
   /// train on. Throws InvalidArgument for a bad combination.
   ModelTask(Model model, std::string objective, TargetPtr target = nullptr, int64_t batch_size = 64,
-            const TrainingData& data = TrainingData());
+            const TrainingData& data = TrainingData(), int64_t anneal_steps = 0);
 
   torch::nn::Module& module() override;
   std::vector<std::pair<std::string, std::vector<torch::Tensor>>> parameter_groups() override;
@@ -50,6 +53,8 @@ class ModelTask : public TrainingTask {
   std::string objective_;
   TargetPtr target_;
   int64_t batch_size_;
+  int64_t anneal_steps_ = 0;
+  int64_t step_ = 0;  // global step of the current train_step (annealing)
   std::shared_ptr<TrainingTask> native_;
   torch::Tensor fit_data_;
 };

@@ -43,6 +43,9 @@ struct Family {
   /// suite builds and trains each family on every kind it lists.
   std::vector<std::string> shapes = {"lattice", "vector"};
   bool needs_second_ensemble = false;  ///< trains on two ensembles (--data and --data-b)
+  /// What its samples are: "continuous" (fields, points) or "spins" (+-1 only: VAN). The
+  /// contract suite trains each family on data of its kind.
+  std::string data = "continuous";
 };
 
 /// Builds a fresh model of spec.family from spec.model (parameters initialised from LibTorch's

@@ -69,4 +69,23 @@ double log_mean_exp(const torch::Tensor& log_weights) {
   return torch::logsumexp(lw, 0).item<double>() - std::log(static_cast<double>(lw.numel()));
 }
 
+FreeEnergyEstimate free_energy_per_site(const torch::Tensor& log_weights, double beta, int64_t volume) {
+  check_arg(std::isfinite(beta) && beta > 0, "beta", beta, "a finite number > 0");
+  check_arg(volume >= 1, "volume", volume, "an integer >= 1");
+  check_arg(log_weights.defined() && log_weights.dim() == 1 && log_weights.numel() >= 2, "log_weights",
+            log_weights.defined() ? detail::shape_string(log_weights) : std::string("undefined"),
+            "a vector of N >= 2 log-weights");
+  const auto lw = log_weights.detach().to(torch::kCPU, torch::kFloat64);
+  check_arg(torch::isfinite(lw).all().item<bool>(), "log_weights", "non-finite entries", "finite log-weights");
+  const double n = static_cast<double>(lw.numel()), scale = 1.0 / (beta * static_cast<double>(volume));
+  FreeEnergyEstimate f;
+  f.variational.mean = -lw.mean().item<double>() * scale;
+  f.variational.error = lw.std().item<double>() / std::sqrt(n) * scale;
+  const double lme = log_mean_exp(lw);
+  const auto w = torch::exp(lw - lme);  // w / mean w
+  f.importance.mean = -lme * scale;
+  f.importance.error = w.std().item<double>() / std::sqrt(n) * scale;
+  return f;
+}
+
 }  // namespace physgen

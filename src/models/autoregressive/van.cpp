@@ -1,0 +1,139 @@
+#include "physgen/models/autoregressive/van.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <torch/torch.h>
+
+#include "physgen/core/check.h"
+#include "physgen/core/options.h"
+
+namespace physgen {
+
+namespace F = torch::nn::functional;
+
+void VanOptions::validate() const {
+  check_arg(event_shape_.size() == 2 && event_shape_[0] >= 1 && event_shape_[1] >= 1, "event_shape",
+            nlohmann::json(event_shape_).dump(), "a lattice [H, W] with H, W >= 1");
+  check_arg(width_ >= 1, "width", width_, "an integer >= 1");
+  check_arg(depth_ >= 1 && depth_ <= 16, "depth", depth_, "an integer in [1, 16]");
+  check_arg(half_kernel_ >= 1, "half_kernel", half_kernel_, "an integer >= 1");
+}
+
+nlohmann::json VanOptions::to_json() const { return options_to_json(*this); }
+
+VanOptions VanOptions::from_json(const nlohmann::json& j) {
+  check_arg(j.is_object() && j.contains("event_shape"), "event_shape", "(missing)", "a lattice such as [16, 16]");
+  VanOptions o(j["event_shape"].get<std::vector<int64_t>>());
+  options_from_json(o, j, "model");
+  o.validate();
+  return o;
+}
+
+VanImpl::VanImpl(const VanOptions& options_) : options(options_) {
+  options.validate();
+  reset();
+}
+
+void VanImpl::reset() {
+  const int64_t k = options.half_kernel(), w = options.width();
+  // Masks of a (k+1) x (2k+1) kernel whose last row is the site's own row: every column of the
+  // k rows above, and in the own row the columns left of the site (exclusive) or up to it
+  // (inclusive).
+  auto mask_b = torch::ones({k + 1, 2 * k + 1});
+  mask_b.index_put_({k, torch::indexing::Slice(k + 1, torch::indexing::None)}, 0.0);
+  auto mask_a = mask_b.clone();
+  mask_a.index_put_({k, k}, 0.0);
+  mask_a_ = register_buffer("mask_a", mask_a);
+  mask_b_ = register_buffer("mask_b", mask_b);
+  acts = register_module("acts", torch::nn::ModuleList());
+  weights.clear();
+  biases.clear();
+  for (int64_t l = 0; l < options.depth(); ++l) {
+    const int64_t in = l == 0 ? 1 : w;
+    // Conv2d's default initialisation: uniform in +-1/sqrt(fan_in), fan_in over the unmasked taps.
+    const double fan_in = static_cast<double>(in) * ((l == 0 ? mask_a : mask_b).sum().item<double>());
+    const double bound = 1.0 / std::sqrt(fan_in);
+    weights.push_back(register_parameter("weight" + std::to_string(l),
+                                         torch::empty({w, in, k + 1, 2 * k + 1}).uniform_(-bound, bound)));
+    biases.push_back(register_parameter("bias" + std::to_string(l), torch::empty({w}).uniform_(-bound, bound)));
+    acts->push_back(torch::nn::PReLU(torch::nn::PReLUOptions().num_parameters(w)));
+  }
+  const double bound = 1.0 / std::sqrt(static_cast<double>(w));
+  head_weight = register_parameter("head_weight", torch::empty({1, w, 1, 1}).uniform_(-bound, bound));
+  head_bias = register_parameter("head_bias", torch::zeros({1}));
+}
+
+int64_t VanImpl::reach() const {
+  int64_t r = 0;
+  for (int64_t l = 0; l < options.depth(); ++l) r += options.half_kernel() * dilation(l);
+  return r;
+}
+
+torch::Tensor VanImpl::net(const torch::Tensor& x) {
+  const int64_t k = options.half_kernel();
+  torch::Tensor h = x;
+  for (int64_t l = 0; l < options.depth(); ++l) {
+    const int64_t d = dilation(l);
+    const auto& mask = l == 0 ? mask_a_ : mask_b_;
+    // Pad k d columns either side and k d rows above (none below: no layer looks down).
+    auto padded = F::pad(h, F::PadFuncOptions({k * d, k * d, k * d, 0}));
+    auto y = F::conv2d(padded, weights[l] * mask, F::Conv2dFuncOptions().bias(biases[l]).dilation(d));
+    y = acts[l]->as<torch::nn::PReLU>()->forward(y);
+    h = (options.residual() && l > 0) ? h + y : y;
+  }
+  return F::conv2d(h, head_weight, F::Conv2dFuncOptions().bias(head_bias));
+}
+
+torch::Tensor VanImpl::logits(const torch::Tensor& s) {
+  const auto& shape = options.event_shape();
+  check_arg(s.dim() == 3 && s.size(1) == shape[0] && s.size(2) == shape[1], "s.sizes()",
+            detail::to_display(s.sizes()),
+            "(n, " + std::to_string(shape[0]) + ", " + std::to_string(shape[1]) + ") spins");
+  return net(s.to(head_weight.scalar_type()).unsqueeze(1)).squeeze(1);
+}
+
+torch::Tensor VanImpl::site_outputs(const torch::Tensor& s) {
+  return logits(s).flatten(1).unsqueeze(-1);
+}
+
+torch::Tensor VanImpl::log_prob(const torch::Tensor& s_in) {
+  const torch::Tensor s = s_in.to(head_weight.device(), head_weight.scalar_type());
+  auto lq = [&](const torch::Tensor& x) {
+    return autoregressive_site_log_prob("spin", site_outputs(x), x.flatten(1)).sum(1);
+  };
+  if (!options.z2()) return lq(s);
+  const int64_t n = s.size(0);
+  const auto both = lq(torch::cat({s, -s}, 0));  // one pass for s and -s
+  return z2_symmetrised_log_prob(both.narrow(0, 0, n), both.narrow(0, n, n));
+}
+
+torch::Tensor VanImpl::sample(int64_t n) {
+  check_arg(n >= 0, "n", n, "an integer >= 0");
+  torch::NoGradGuard ng;
+  const int64_t H = options.event_shape()[0], W = options.event_shape()[1], R = reach();
+  auto x = torch::zeros({n, 1, H, W}, head_weight.options());
+  using torch::indexing::Slice;
+  for (int64_t r = 0; r < H; ++r) {
+    const int64_t r0 = std::max<int64_t>(0, r - R);
+    for (int64_t c = 0; c < W; ++c) {
+      const int64_t c0 = std::max<int64_t>(0, c - R), c1 = std::min<int64_t>(W, c + R + 1);
+      const auto window = x.index({Slice(), Slice(), Slice(r0, r + 1), Slice(c0, c1)});
+      const auto z = net(window).index({Slice(), 0, r - r0, c - c0});
+      x.index_put_({Slice(), 0, r, c}, autoregressive_site_sample("spin", z.unsqueeze(-1)));
+    }
+  }
+  x = x.squeeze(1);
+  if (options.z2()) {
+    const auto flip = 1.0 - 2.0 * (torch::rand({n, 1, 1}, x.options()) < 0.5).to(x.scalar_type());
+    x = x * flip;
+  }
+  return x;
+}
+
+std::pair<torch::Tensor, torch::Tensor> VanImpl::sample_and_log_prob(int64_t n) {
+  auto x = sample(n);
+  return {x, log_prob(x)};
+}
+
+}  // namespace physgen

@@ -1,0 +1,54 @@
+// Zoo families "van" and "transformer": the autoregressive likelihood models of
+// models/autoregressive/, trained by reverse KL on a target (the variational free energy; the
+// score-function gradient for spins, models/objectives.h) or by forward KL on --data.
+#include "physgen/models/autoregressive/transformer.h"
+#include "physgen/models/autoregressive/van.h"
+#include "physgen/zoo/kit.h"
+
+namespace physgen::zoo {
+
+namespace {
+
+Model build_van(const ModelSpec& spec) { return make_model(spec, Van(VanOptions::from_json(spec.model))); }
+
+nlohmann::json van_defaults(const std::vector<int64_t>& shape) { return VanOptions(shape).to_json(); }
+
+/// VAN and the transformer on spins: reverse KL with batch 256 (the score-function gradient
+/// needs a larger batch than a path-wise one), Adam at 1e-3 with cosine decay, the action
+/// annealed (beta ramped linearly from 0) over the first 40% of the steps; forward KL uses
+/// the same. The transformer on continuous fields anneals less.
+TrainerOptions autoregressive_train_defaults(const std::vector<int64_t>&) {
+  return TrainerOptions().steps(2500).batch_size(256).lr(1e-3).schedule("cosine").anneal_steps(1000);
+}
+
+/// The head of a transformer: "auto" resolves from the system, "spin" for Ising spins and
+/// "mixture" for everything else.
+Model build_transformer(const ModelSpec& spec) {
+  nlohmann::json j = spec.model;
+  if (j.is_object() && j.value("head", std::string()) == "auto") j["head"] = spec.system == "ising" ? "spin" : "mixture";
+  return make_model(spec, ArTransformer(ArTransformerOptions::from_json(j)));
+}
+
+nlohmann::json transformer_defaults(const std::vector<int64_t>& shape) {
+  nlohmann::json j = ArTransformerOptions(shape).to_json();
+  j["head"] = "auto";
+  return j;
+}
+
+}  // namespace
+
+void register_autoregressive(FamilyRegistry& r) {
+  Family van = make_family(build_van, van_defaults, by_shape(autoregressive_train_defaults),
+                           "variational autoregressive network (masked convolutions) on Ising spins: "
+                           "reverse KL on --target ising (variational free energy) or forward KL on --data");
+  van.shapes = {"lattice"};
+  van.data = "spins";
+  r.add("van", van);
+  Family tr = make_family(build_transformer, transformer_defaults, by_shape(autoregressive_train_defaults),
+                          "autoregressive transformer over lattice sites (spin or Gaussian-mixture head): "
+                          "reverse KL on --target or forward KL on --data");
+  tr.shapes = {"lattice"};
+  r.add("transformer", tr);
+}
+
+}  // namespace physgen::zoo

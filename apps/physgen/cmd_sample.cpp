@@ -36,8 +36,8 @@ struct SampleFlags {
 /// has one (numbers it reports, e.g. "nfe", are averaged over batches), else
 /// GenerativeModel::sample.
 /// The free energies per site of `sample --json` from the independent draws' log-weights
-/// (free_energy_per_site), and the exact value where physgen knows it (Ising at h = 0, J >= 0:
-/// Kaufman's finite-L partition function).
+/// (free_energy_per_site), and the exact values where physgen knows them (Ising at h = 0,
+/// J >= 0: Kaufman's finite-L partition function gives F, log Z / V and the energy per site).
 void report_free_energy(const Target& target, const torch::Tensor& log_weights, nlohmann::json& out) {
   const auto shape = target.event_shape();
   const int64_t volume = shape_numel(shape);
@@ -48,8 +48,11 @@ void report_free_energy(const Target& target, const torch::Tensor& log_weights, 
   if (const auto* ising = dynamic_cast<const IsingModel*>(&target)) {
     const IsingParams& p = ising->ising_params();
     if (p.h == 0.0 && p.J >= 0.0 && p.beta > 0.0) {
-      const double exact = -ising_exact_kaufman(p).log_z / (p.beta * static_cast<double>(volume));
+      const IsingExact k = ising_exact_kaufman(p);
+      const double exact = -k.log_z / (p.beta * static_cast<double>(volume));
       out["free_energy_exact"] = exact;
+      out["log_z_per_site_exact"] = k.log_z / static_cast<double>(volume);
+      out["energy_per_site_exact"] = k.energy;
       out["free_energy_z"] = (f.importance.mean - exact) / f.importance.error;
       out["free_energy_variational_relative_error"] = std::abs(f.variational.mean - exact) / std::abs(exact);
     }

@@ -19,9 +19,10 @@ ForwardKLResult forward_kl(LikelihoodModel& model, const torch::Tensor& x) {
 
 ReverseKLResult reverse_kl(LikelihoodModel& model, const Target& target, int64_t batch_size,
                            double action_scale) {
-  check_arg(batch_size >= (model.discrete() ? 2 : 1), "batch_size", batch_size,
-            model.discrete() ? "an integer >= 2 (the score-function baseline leaves one sample out)"
-                             : "an integer >= 1");
+  const bool score_function = !model.reparameterized();
+  check_arg(batch_size >= (score_function ? 2 : 1), "batch_size", batch_size,
+            score_function ? "an integer >= 2 (the score-function baseline leaves one sample out)"
+                           : "an integer >= 1");
   check_arg(action_scale > 0 && action_scale <= 1, "action_scale", action_scale, "a number in (0, 1]");
   check_arg(model.discrete() == target.discrete(), "target", target.name(),
             model.discrete() ? "a target of discrete configurations (ising) for a model of spins"
@@ -31,7 +32,7 @@ ReverseKLResult reverse_kl(LikelihoodModel& model, const Target& target, int64_t
   auto action = target.action(xs.first);
   if (action_scale != 1.0) action = action * action_scale;
   ReverseKLResult r;
-  if (model.discrete()) {
+  if (score_function) {
     // Score-function gradient with the leave-one-out baseline; value mean f.
     const auto f = (xs.second.detach().to(torch::kFloat64) + action.detach().to(torch::kFloat64));
     const double B = static_cast<double>(batch_size);

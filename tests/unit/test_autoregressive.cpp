@@ -185,29 +185,34 @@ TEST(Autoregressive, SampledFrequenciesMatchQ) {
   EXPECT_GT(chi_square_2x2(t_noflip->sample(n), *t), 10 * chi2_999);
 }
 
-TEST(Autoregressive, WindowedVanSamplingEqualsFullPassConditionals) {
-  // The windowed sampler must use the same conditionals as the full network: the log q of
-  // its samples, recomputed site by site from the windows' logits, equals log_prob.
-  // Here: the logits of a full pass on the final samples equal those the sampler used, so
-  // resampling with the same random numbers reproduces the samples (depth 3, k = 2: reach 6
-  // on a 9 x 9 lattice, where the windows are proper crops).
-  seed_all(7);
-  Van v(VanOptions({9, 9}).width(6).depth(3).half_kernel(2).z2(false));
-  v->to(torch::kFloat64);
-  ASSERT_EQ(v->reach(), 6);
-  seed_all(70);
-  const auto x = v->sample(64);
-  seed_all(70);
-  // Reference: the same uniforms, each site decided by a full-lattice pass.
-  torch::NoGradGuard ng;
-  auto ref = torch::zeros({64, 9, 9}, kF64);
-  for (int64_t i = 0; i < 81; ++i) {
-    const auto z = v->logits(ref).flatten(1).select(1, i);
-    const auto p = torch::sigmoid(z);
-    const auto s = torch::where(torch::rand_like(p) < p, 1.0, -1.0);
-    ref.view({64, 81}).select(1, i).copy_(s);
+TEST(Autoregressive, ConeVanSamplingEqualsFullPassConditionals) {
+  // The cone sampler (each site's logit from the layers evaluated on its cone only) must use
+  // the conditionals of the full network: with the same random numbers, deciding each site
+  // from a full-lattice pass reproduces its samples exactly. Depth 3, k = 2 (reach 6) on a
+  // 9 x 9 lattice, so cones are cut by the lattice edges and also lie inside it; plain,
+  // residual and dilated layers.
+  for (auto [residual, dilated] : {std::pair<bool, bool>{false, false}, {true, false}, {false, true}}) {
+    seed_all(7);
+    Van v(VanOptions({9, 9}).width(6).depth(3).half_kernel(2).residual(residual).dilated(dilated).z2(false));
+    v->to(torch::kFloat64);
+    ASSERT_EQ(v->reach(), dilated ? 14 : 6);
+    seed_all(70);
+    const auto x = v->sample(64);
+    seed_all(70);
+    // Reference: the same uniforms, each site decided by a full-lattice pass.
+    torch::NoGradGuard ng;
+    auto ref = torch::zeros({64, 9, 9}, kF64);
+    for (int64_t i = 0; i < 81; ++i) {
+      const auto z = v->logits(ref).flatten(1).select(1, i);
+      const auto p = torch::sigmoid(z);
+      const auto s = torch::where(torch::rand_like(p) < p, 1.0, -1.0);
+      ref.view({64, 81}).select(1, i).copy_(s);
+    }
+    EXPECT_TRUE(torch::equal(x, ref)) << "residual " << residual << " dilated " << dilated;
+    // Control: the samples do depend on the conditionals (another seed gives others).
+    seed_all(71);
+    EXPECT_FALSE(torch::equal(v->sample(64), ref));
   }
-  EXPECT_TRUE(torch::equal(x, ref));
 }
 
 TEST(Autoregressive, OptionsAreValidatedByName) {

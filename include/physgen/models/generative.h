@@ -34,10 +34,15 @@ class LikelihoodModel : public GenerativeModel {
   /// sample() followed by log_prob() for flows).
   virtual std::pair<torch::Tensor, torch::Tensor> sample_and_log_prob(int64_t n) = 0;
   torch::Tensor sample(int64_t n) override { return sample_and_log_prob(n).first; }
-  /// True when samples are discrete (spins): they are not differentiable in the parameters,
-  /// so the reverse KL is differentiated by the score-function estimator
-  /// (models/objectives.h) instead of along the samples. Default false (flows, CNFs, ...).
+  /// True when samples are discrete (spins); only such models train on a discrete target
+  /// (Target::discrete). Default false (flows, CNFs, ...).
   virtual bool discrete() const { return false; }
+  /// True when sample_and_log_prob's samples are differentiable functions of the parameters
+  /// (x = f_theta(z): flows, CNFs), so the reverse KL is differentiated along them; false for
+  /// discrete samples and for samplers that draw site by site without gradients (the
+  /// autoregressive families), which use the score-function estimator (models/objectives.h).
+  /// Default: !discrete().
+  virtual bool reparameterized() const { return !discrete(); }
 };
 
 }  // namespace physgen

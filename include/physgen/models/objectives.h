@@ -8,8 +8,10 @@
 // differentiated along the reparameterised samples (path-wise gradient). The reverse-KL
 // diagnostics reuse the batch's importance weights log w = -S - log q (no extra passes).
 //
-// Discrete samples (LikelihoodModel::discrete: spins) cannot be differentiated along; the
-// gradient is the score-function (REINFORCE) estimator with a leave-one-out baseline,
+// Samples that are not reparameterised (LikelihoodModel::reparameterized() false: spins, and
+// the autoregressive samplers, which draw site by site without gradients) cannot be
+// differentiated along; the gradient is the score-function (REINFORCE) estimator with a
+// leave-one-out baseline,
 //   grad KL = E_q[(f(x) - b) grad log q(x)],   f = log q + S,
 //   estimate (1/B) sum_i (f_i - b_i) grad log q(x_i),  b_i = (1/(B-1)) sum_{j != i} f_j,
 // unbiased because b_i is independent of x_i and E_q[grad log q] = 0; since
@@ -51,7 +53,8 @@ struct ReverseKLResult {
 
 /// Draws batch_size samples from `model` and evaluates the reverse KL against the action
 /// action_scale * S of `target` (action_scale in (0, 1]: beta annealing; 1: the target).
-/// Discrete models use the score-function gradient (batch_size >= 2); a discrete target
+/// Models whose samples are not reparameterised use the score-function gradient
+/// (batch_size >= 2); a discrete target
 /// (Ising) needs a discrete model and a continuous target a continuous one (InvalidArgument).
 ReverseKLResult reverse_kl(LikelihoodModel& model, const Target& target, int64_t batch_size,
                            double action_scale = 1.0);

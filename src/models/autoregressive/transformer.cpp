@@ -56,8 +56,10 @@ torch::Tensor ArBlockImpl::mlp(const torch::Tensor& a) { return fc2(F::gelu(fc1(
 torch::Tensor ArBlockImpl::forward(const torch::Tensor& h) {
   const int64_t n = h.size(0), T = h.size(1);
   auto parts = qkv(ln1(h)).chunk(3, -1);
-  auto q = split_heads(parts[0]), k = split_heads(parts[1]), v = split_heads(parts[2]);
-  auto scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(d_model / heads));
+  // 1/sqrt(d_h) folded into q (n x T x d) rather than applied to the scores (n x heads x T x T).
+  auto q = split_heads(parts[0] * (1.0 / std::sqrt(static_cast<double>(d_model / heads))));
+  auto k = split_heads(parts[1]), v = split_heads(parts[2]);
+  auto scores = torch::matmul(q, k.transpose(-2, -1));
   auto causal = torch::ones({T, T}, torch::TensorOptions().dtype(torch::kBool).device(h.device())).triu(1);
   scores = scores.masked_fill(causal, -std::numeric_limits<double>::infinity());
   auto att = torch::matmul(torch::softmax(scores, -1), v).transpose(1, 2).reshape({n, T, d_model});
@@ -68,11 +70,11 @@ torch::Tensor ArBlockImpl::forward(const torch::Tensor& h) {
 torch::Tensor ArBlockImpl::step(const torch::Tensor& h, torch::Tensor& k_cache, torch::Tensor& v_cache, int64_t t) {
   const int64_t n = h.size(0);
   auto parts = qkv(ln1(h)).chunk(3, -1);
-  auto q = split_heads(parts[0]);
+  auto q = split_heads(parts[0] * (1.0 / std::sqrt(static_cast<double>(d_model / heads))));
   k_cache.narrow(2, t, 1).copy_(split_heads(parts[1]));
   v_cache.narrow(2, t, 1).copy_(split_heads(parts[2]));
   auto k = k_cache.narrow(2, 0, t + 1), v = v_cache.narrow(2, 0, t + 1);
-  auto scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(d_model / heads));
+  auto scores = torch::matmul(q, k.transpose(-2, -1));
   auto att = torch::matmul(torch::softmax(scores, -1), v).transpose(1, 2).reshape({n, 1, d_model});
   auto a = h + proj(att);
   return a + mlp(a);

@@ -11,6 +11,7 @@
 namespace physgen {
 
 namespace F = torch::nn::functional;
+using torch::indexing::None;
 
 void VanOptions::validate() const {
   check_arg(event_shape_.size() == 2 && event_shape_[0] >= 1 && event_shape_[1] >= 1, "event_shape",
@@ -111,19 +112,39 @@ torch::Tensor VanImpl::log_prob(const torch::Tensor& s_in) {
 torch::Tensor VanImpl::sample(int64_t n) {
   check_arg(n >= 0, "n", n, "an integer >= 0");
   torch::NoGradGuard ng;
-  const int64_t H = options.event_shape()[0], W = options.event_shape()[1], R = reach();
-  auto x = torch::zeros({n, 1, H, W}, head_weight.options());
   using torch::indexing::Slice;
+  const int64_t H = options.event_shape()[0], W = options.event_shape()[1], R = reach(), depth = options.depth();
+  const int64_t k = options.half_kernel();
+  // The lattice, zero-padded by R above, left and right: site (r, c) is at (r + R, c + R), and
+  // the rows r-R..r, columns c-R..c+R the logit of (r, c) depends on are the block
+  // [r, r+R] x [c, c+2R] of the padded arrays (the cone of the site).
+  auto xp = torch::zeros({n, 1, H + R, W + 2 * R}, head_weight.options());
+  auto inside = torch::zeros({1, 1, H + R, W + 2 * R}, head_weight.options());
+  inside.index_put_({Slice(), Slice(), Slice(R, None), Slice(R, R + W)}, 1.0);
+  // q[l]: the reach of the layers after layer l; layer l is computed on the sites within q[l]
+  // of (r, c) only (rows r-q..r, columns c-q..c+q): those the later layers read.
+  std::vector<int64_t> q(static_cast<size_t>(depth), 0);
+  for (int64_t l = depth - 2; l >= 0; --l) q[l] = q[l + 1] + k * dilation(l + 1);
+  std::vector<torch::Tensor> masked;  // the masked kernels, once per call
+  for (int64_t l = 0; l < depth; ++l) masked.push_back(weights[l] * (l == 0 ? mask_a_ : mask_b_));
   for (int64_t r = 0; r < H; ++r) {
-    const int64_t r0 = std::max<int64_t>(0, r - R);
     for (int64_t c = 0; c < W; ++c) {
-      const int64_t c0 = std::max<int64_t>(0, c - R), c1 = std::min<int64_t>(W, c + R + 1);
-      const auto window = x.index({Slice(), Slice(), Slice(r0, r + 1), Slice(c0, c1)});
-      const auto z = net(window).index({Slice(), 0, r - r0, c - c0});
-      x.index_put_({Slice(), 0, r, c}, autoregressive_site_sample("spin", z.unsqueeze(-1)));
+      torch::Tensor h = xp.index({Slice(), Slice(), Slice(r, r + R + 1), Slice(c, c + 2 * R + 1)});
+      for (int64_t l = 0; l < depth; ++l) {
+        const int64_t d = dilation(l), shrink = k * d;
+        // No padding: the input block already holds the halo (zeros outside the lattice).
+        auto y = F::conv2d(h, masked[l], F::Conv2dFuncOptions().bias(biases[l]).dilation(d));
+        y = acts[l]->as<torch::nn::PReLU>()->forward(y);
+        if (options.residual() && l > 0) y = y + h.index({Slice(), Slice(), Slice(shrink, None), Slice(shrink, -shrink)});
+        // Sites outside the lattice are zero padding for the next layer, as in the full pass.
+        const int64_t off = R - q[l];
+        h = y * inside.index({Slice(), Slice(), Slice(r + off, r + R + 1), Slice(c + off, c + off + 2 * q[l] + 1)});
+      }
+      const auto z = F::conv2d(h, head_weight, F::Conv2dFuncOptions().bias(head_bias)).flatten();  // (n)
+      xp.index_put_({Slice(), 0, r + R, c + R}, autoregressive_site_sample("spin", z.unsqueeze(-1)));
     }
   }
-  x = x.squeeze(1);
+  auto x = xp.index({Slice(), 0, Slice(R, None), Slice(R, R + W)}).contiguous();
   if (options.z2()) {
     const auto flip = 1.0 - 2.0 * (torch::rand({n, 1, 1}, x.options()) < 0.5).to(x.scalar_type());
     x = x * flip;

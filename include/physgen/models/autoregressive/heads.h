@@ -57,6 +57,9 @@ class AutoregressiveModel : public LikelihoodModel {
   /// "spin" or "mixture".
   virtual std::string head() const = 0;
   bool discrete() const override { return head() == "spin"; }
+  /// False: samples are drawn site by site without gradients (a mixture's component choice
+  /// is discrete too); the reverse KL uses the score-function estimator for both heads.
+  bool reparameterized() const override { return false; }
 };
 
 }  // namespace physgen

@@ -61,16 +61,19 @@ def z2_flip(x):
 # ---------------------------------------------------------------- VAN (van.cpp)
 
 class Van(nn.Module):
-    def __init__(self, H, W, width=32, depth=3, half_kernel=2, residual=False, dilated=False, z2=True):
+    def __init__(self, H, W, width=32, depth=3, half_kernel=2, residual=False, dilated=False, z2=True,
+                 first_half_kernel=0):
         super().__init__()
         self.H, self.W, self.width, self.depth, self.k = H, W, width, depth, half_kernel
+        self.k0 = first_half_kernel if first_half_kernel > 0 else half_kernel
         self.residual, self.dilated, self.z2 = residual, dilated, z2
-        k = half_kernel
-        # (k+1) x (2k+1) masks, last row the site's own row: inclusive (b) and exclusive (a).
+        k, k0 = half_kernel, self.k0
+        # (k+1) x (2k+1) masks, last row the site's own row: inclusive (b, layers 2..) and
+        # exclusive (a, the first layer, of half size k0).
         mask_b = torch.ones(k + 1, 2 * k + 1)
         mask_b[k, k + 1:] = 0.0
-        mask_a = mask_b.clone()
-        mask_a[k, k] = 0.0
+        mask_a = torch.ones(k0 + 1, 2 * k0 + 1)
+        mask_a[k0, k0:] = 0.0
         self.register_buffer("mask_a", mask_a)
         self.register_buffer("mask_b", mask_b)
         self.acts = nn.ModuleList()
@@ -79,9 +82,10 @@ class Van(nn.Module):
         # Same initialisation, in the same order of random draws, as VanImpl::reset.
         for l in range(depth):
             cin = 1 if l == 0 else width
+            kl = self.half(l)
             fan_in = float(cin) * (mask_a if l == 0 else mask_b).sum().item()
             bound = 1.0 / math.sqrt(fan_in)
-            self.weights.append(nn.Parameter(torch.empty(width, cin, k + 1, 2 * k + 1).uniform_(-bound, bound)))
+            self.weights.append(nn.Parameter(torch.empty(width, cin, kl + 1, 2 * kl + 1).uniform_(-bound, bound)))
             self.biases.append(nn.Parameter(torch.empty(width).uniform_(-bound, bound)))
             self.acts.append(nn.PReLU(num_parameters=width))
         bound = 1.0 / math.sqrt(float(width))
@@ -91,15 +95,18 @@ class Van(nn.Module):
     def dilation(self, l):
         return (1 << l) if self.dilated else 1
 
+    def half(self, l):
+        return self.k0 if l == 0 else self.k
+
     def reach(self):
-        return sum(self.k * self.dilation(l) for l in range(self.depth))
+        return sum(self.half(l) * self.dilation(l) for l in range(self.depth))
 
     def net(self, x):
         """Logits (n, 1, H, W) of spins (n, 1, H, W): the full pass."""
-        k = self.k
         h = x
         for l in range(self.depth):
             d = self.dilation(l)
+            k = self.half(l)
             mask = self.mask_a if l == 0 else self.mask_b
             padded = F.pad(h, (k * d, k * d, k * d, 0))
             y = F.conv2d(padded, self.weights[l] * mask, self.biases[l], dilation=d)
@@ -136,7 +143,7 @@ class Van(nn.Module):
             inside[:, :, R:, R:R + W] = 1.0
             q = [0] * depth
             for l in range(depth - 2, -1, -1):
-                q[l] = q[l + 1] + k * self.dilation(l + 1)
+                q[l] = q[l + 1] + self.half(l + 1) * self.dilation(l + 1)
             # the masked kernels, once per call (as van.cpp)
             masked = [self.weights[l] * (self.mask_a if l == 0 else self.mask_b) for l in range(depth)]
             for r in range(H):
@@ -144,7 +151,7 @@ class Van(nn.Module):
                     h = xp[:, :, r:r + R + 1, c:c + 2 * R + 1]
                     for l in range(depth):
                         d = self.dilation(l)
-                        shrink = k * d
+                        shrink = self.half(l) * d
                         y = F.conv2d(h, masked[l], self.biases[l], dilation=d)
                         y = self.acts[l](y)
                         if self.residual and l > 0:
@@ -313,7 +320,8 @@ def reverse_kl_loss(model, batch, beta):
 
 def build(name, L):
     if name == "van":
-        return Van(L, L, width=32, depth=3, half_kernel=2, residual=False, dilated=False, z2=True)
+        return Van(L, L, width=32, depth=3, half_kernel=2, residual=False, dilated=False, z2=True,
+                   first_half_kernel=L - 1)
     return ArTransformer(L, L, d_model=32, heads=4, layers=2, ff=128, z2=True)
 
 
@@ -347,6 +355,7 @@ def check():
         ("van", lambda z2: Van(L, L, z2=z2)),
         ("van residual dilated", lambda z2: Van(L, L, residual=True, dilated=True, z2=z2)),
         ("van k=1 depth=4", lambda z2: Van(L, L, width=8, depth=4, half_kernel=1, z2=z2)),
+        ("van k0=L-1", lambda z2: Van(L, L, width=8, depth=3, half_kernel=1, z2=z2, first_half_kernel=L - 1)),
         ("transformer", lambda z2: ArTransformer(L, L, z2=z2)),
     ]
     s = all_configs(L, L, torch.float64)

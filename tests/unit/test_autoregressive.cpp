@@ -55,8 +55,10 @@ CausalityReport check_autoregressive(const std::function<torch::Tensor(const tor
   return rep;
 }
 
-Van small_van(int64_t H, int64_t W, bool residual = false, bool dilated = false, bool z2 = true) {
-  Van v(VanOptions({H, W}).width(8).depth(3).half_kernel(1).residual(residual).dilated(dilated).z2(z2));
+Van small_van(int64_t H, int64_t W, bool residual = false, bool dilated = false, bool z2 = true,
+              int64_t first_half_kernel = 0) {
+  Van v(VanOptions({H, W}).width(8).depth(3).half_kernel(1).first_half_kernel(first_half_kernel).residual(residual)
+            .dilated(dilated).z2(z2));
   v->to(torch::kFloat64);
   return v;
 }
@@ -78,6 +80,11 @@ TEST(Autoregressive, VanOutputsDependOnEarlierSitesOnly) {
         EXPECT_EQ(rep.violations, 0) << H << "x" << W << " residual " << residual << " dilated " << dilated;
         EXPECT_EQ(rep.unused, 0) << H << "x" << W << " residual " << residual << " dilated " << dilated;
       }
+    // A first layer that sees every earlier site (the zoo's lattice default).
+    Van wide = small_van(H, W, false, false, true, std::max(H, W) - 1);
+    const auto rep = check_autoregressive([&](const torch::Tensor& x) { return wide->site_outputs(x); }, H, W, x0);
+    EXPECT_EQ(rep.violations, 0) << H << "x" << W << " first_half_kernel";
+    EXPECT_EQ(rep.unused, 0) << H << "x" << W << " first_half_kernel";
   }
 }
 
@@ -120,6 +127,8 @@ TEST(Autoregressive, SpinModelsNormaliseOverAllStates) {
     EXPECT_NEAR(log_total_probability(*v, 3, 3), 0.0, 1e-10) << "van z2 " << z2;
     Van w = small_van(3, 4, false, /*dilated=*/true, z2);
     EXPECT_NEAR(log_total_probability(*w, 3, 4), 0.0, 1e-10) << "dilated van 3x4 z2 " << z2;
+    Van f = small_van(3, 4, true, false, z2, /*first_half_kernel=*/3);
+    EXPECT_NEAR(log_total_probability(*f, 3, 4), 0.0, 1e-10) << "wide first layer 3x4 z2 " << z2;
     ArTransformer t = small_transformer(3, 3, "spin", z2);
     EXPECT_NEAR(log_total_probability(*t, 3, 3), 0.0, 1e-10) << "transformer z2 " << z2;
   }
@@ -191,11 +200,17 @@ TEST(Autoregressive, ConeVanSamplingEqualsFullPassConditionals) {
   // from a full-lattice pass reproduces its samples exactly. Depth 3, k = 2 (reach 6) on a
   // 9 x 9 lattice, so cones are cut by the lattice edges and also lie inside it; plain,
   // residual and dilated layers.
-  for (auto [residual, dilated] : {std::pair<bool, bool>{false, false}, {true, false}, {false, true}}) {
+  struct Case {
+    bool residual, dilated;
+    int64_t k0, reach;
+  };
+  for (const Case cs : {Case{false, false, 0, 6}, Case{true, false, 0, 6}, Case{false, true, 0, 14}, Case{true, false, 8, 12}}) {
+    const bool residual = cs.residual, dilated = cs.dilated;
     seed_all(7);
-    Van v(VanOptions({9, 9}).width(6).depth(3).half_kernel(2).residual(residual).dilated(dilated).z2(false));
+    Van v(VanOptions({9, 9}).width(6).depth(3).half_kernel(2).first_half_kernel(cs.k0).residual(residual)
+              .dilated(dilated).z2(false));
     v->to(torch::kFloat64);
-    ASSERT_EQ(v->reach(), dilated ? 14 : 6);
+    ASSERT_EQ(v->reach(), cs.reach);
     seed_all(70);
     const auto x = v->sample(64);
     seed_all(70);
@@ -208,7 +223,7 @@ TEST(Autoregressive, ConeVanSamplingEqualsFullPassConditionals) {
       const auto s = torch::where(torch::rand_like(p) < p, 1.0, -1.0);
       ref.view({64, 81}).select(1, i).copy_(s);
     }
-    EXPECT_TRUE(torch::equal(x, ref)) << "residual " << residual << " dilated " << dilated;
+    EXPECT_TRUE(torch::equal(x, ref)) << "residual " << residual << " dilated " << dilated << " k0 " << cs.k0;
     // Control: the samples do depend on the conditionals (another seed gives others).
     seed_all(71);
     EXPECT_FALSE(torch::equal(v->sample(64), ref));

@@ -19,6 +19,7 @@ void VanOptions::validate() const {
   check_arg(width_ >= 1, "width", width_, "an integer >= 1");
   check_arg(depth_ >= 1 && depth_ <= 16, "depth", depth_, "an integer in [1, 16]");
   check_arg(half_kernel_ >= 1, "half_kernel", half_kernel_, "an integer >= 1");
+  check_arg(first_half_kernel_ >= 0, "first_half_kernel", first_half_kernel_, "an integer >= 0 (0: half_kernel)");
 }
 
 nlohmann::json VanOptions::to_json() const { return options_to_json(*this); }
@@ -37,26 +38,26 @@ VanImpl::VanImpl(const VanOptions& options_) : options(options_) {
 }
 
 void VanImpl::reset() {
-  const int64_t k = options.half_kernel(), w = options.width();
+  const int64_t k = options.half_kernel(), k0 = half(0), w = options.width();
   // Masks of a (k+1) x (2k+1) kernel whose last row is the site's own row: every column of the
   // k rows above, and in the own row the columns left of the site (exclusive) or up to it
-  // (inclusive).
+  // (inclusive). The exclusive mask is the first layer's, of half size k0.
   auto mask_b = torch::ones({k + 1, 2 * k + 1});
   mask_b.index_put_({k, torch::indexing::Slice(k + 1, torch::indexing::None)}, 0.0);
-  auto mask_a = mask_b.clone();
-  mask_a.index_put_({k, k}, 0.0);
+  auto mask_a = torch::ones({k0 + 1, 2 * k0 + 1});
+  mask_a.index_put_({k0, torch::indexing::Slice(k0, torch::indexing::None)}, 0.0);
   mask_a_ = register_buffer("mask_a", mask_a);
   mask_b_ = register_buffer("mask_b", mask_b);
   acts = register_module("acts", torch::nn::ModuleList());
   weights.clear();
   biases.clear();
   for (int64_t l = 0; l < options.depth(); ++l) {
-    const int64_t in = l == 0 ? 1 : w;
+    const int64_t in = l == 0 ? 1 : w, kl = half(l);
     // Conv2d's default initialisation: uniform in +-1/sqrt(fan_in), fan_in over the unmasked taps.
     const double fan_in = static_cast<double>(in) * ((l == 0 ? mask_a : mask_b).sum().item<double>());
     const double bound = 1.0 / std::sqrt(fan_in);
     weights.push_back(register_parameter("weight" + std::to_string(l),
-                                         torch::empty({w, in, k + 1, 2 * k + 1}).uniform_(-bound, bound)));
+                                         torch::empty({w, in, kl + 1, 2 * kl + 1}).uniform_(-bound, bound)));
     biases.push_back(register_parameter("bias" + std::to_string(l), torch::empty({w}).uniform_(-bound, bound)));
     acts->push_back(torch::nn::PReLU(torch::nn::PReLUOptions().num_parameters(w)));
   }
@@ -67,15 +68,14 @@ void VanImpl::reset() {
 
 int64_t VanImpl::reach() const {
   int64_t r = 0;
-  for (int64_t l = 0; l < options.depth(); ++l) r += options.half_kernel() * dilation(l);
+  for (int64_t l = 0; l < options.depth(); ++l) r += half(l) * dilation(l);
   return r;
 }
 
 torch::Tensor VanImpl::net(const torch::Tensor& x) {
-  const int64_t k = options.half_kernel();
   torch::Tensor h = x;
   for (int64_t l = 0; l < options.depth(); ++l) {
-    const int64_t d = dilation(l);
+    const int64_t d = dilation(l), k = half(l);
     const auto& mask = l == 0 ? mask_a_ : mask_b_;
     // Pad k d columns either side and k d rows above (none below: no layer looks down).
     auto padded = F::pad(h, F::PadFuncOptions({k * d, k * d, k * d, 0}));
@@ -114,7 +114,6 @@ torch::Tensor VanImpl::sample(int64_t n) {
   torch::NoGradGuard ng;
   using torch::indexing::Slice;
   const int64_t H = options.event_shape()[0], W = options.event_shape()[1], R = reach(), depth = options.depth();
-  const int64_t k = options.half_kernel();
   // The lattice, zero-padded by R above, left and right: site (r, c) is at (r + R, c + R), and
   // the rows r-R..r, columns c-R..c+R the logit of (r, c) depends on are the block
   // [r, r+R] x [c, c+2R] of the padded arrays (the cone of the site).
@@ -124,14 +123,14 @@ torch::Tensor VanImpl::sample(int64_t n) {
   // q[l]: the reach of the layers after layer l; layer l is computed on the sites within q[l]
   // of (r, c) only (rows r-q..r, columns c-q..c+q): those the later layers read.
   std::vector<int64_t> q(static_cast<size_t>(depth), 0);
-  for (int64_t l = depth - 2; l >= 0; --l) q[l] = q[l + 1] + k * dilation(l + 1);
+  for (int64_t l = depth - 2; l >= 0; --l) q[l] = q[l + 1] + half(l + 1) * dilation(l + 1);
   std::vector<torch::Tensor> masked;  // the masked kernels, once per call
   for (int64_t l = 0; l < depth; ++l) masked.push_back(weights[l] * (l == 0 ? mask_a_ : mask_b_));
   for (int64_t r = 0; r < H; ++r) {
     for (int64_t c = 0; c < W; ++c) {
       torch::Tensor h = xp.index({Slice(), Slice(), Slice(r, r + R + 1), Slice(c, c + 2 * R + 1)});
       for (int64_t l = 0; l < depth; ++l) {
-        const int64_t d = dilation(l), shrink = k * d;
+        const int64_t d = dilation(l), shrink = half(l) * d;
         // No padding: the input block already holds the halo (zeros outside the lattice).
         auto y = F::conv2d(h, masked[l], F::Conv2dFuncOptions().bias(biases[l]).dilation(d));
         y = acts[l]->as<torch::nn::PReLU>()->forward(y);

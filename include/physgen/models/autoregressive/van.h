@@ -54,6 +54,11 @@ struct VanOptions {
   TORCH_ARG(int64_t, depth) = 3;
   /// k: each masked kernel covers k rows above and k columns either side [2].
   TORCH_ARG(int64_t, half_kernel) = 2;
+  /// k0 of the first (exclusive) layer; 0: half_kernel [0]. With k0 = L - 1 the first layer
+  /// sees every earlier site, the periodic neighbours across the lattice edges included
+  /// (site (r, L-1) neighbours (r, 0); site (L-1, c) neighbours (0, c)), at the cost of one
+  /// input channel: the zoo's lattice default.
+  TORCH_ARG(int64_t, first_half_kernel) = 0;
   /// Residual layers 2..depth [false].
   TORCH_ARG(bool, residual) = false;
   /// Layer l has dilation 2^(l-1) [false].
@@ -71,6 +76,7 @@ struct VanOptions {
     v("width", width());
     v("depth", depth());
     v("half_kernel", half_kernel());
+    v("first_half_kernel", first_half_kernel());
     v("residual", residual());
     v("dilated", dilated());
     v("z2", z2());
@@ -108,6 +114,10 @@ class VanImpl : public torch::nn::Cloneable<VanImpl>, public AutoregressiveModel
   /// Logits (n, 1, H, W) of spins (n, 1, H, W) (the full pass).
   torch::Tensor net(const torch::Tensor& x);
   int64_t dilation(int64_t layer) const { return options.dilated() ? (int64_t{1} << layer) : 1; }
+  /// The half kernel of layer l (k0 for the first, k for the others).
+  int64_t half(int64_t layer) const {
+    return layer == 0 && options.first_half_kernel() > 0 ? options.first_half_kernel() : options.half_kernel();
+  }
   torch::Tensor mask_a_, mask_b_;
 };
 TORCH_MODULE(Van);

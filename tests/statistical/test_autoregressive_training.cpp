@@ -31,11 +31,7 @@ namespace {
 using namespace physgen;
 using physgen_test::kF64;
 
-torch::Tensor all_spins(int64_t L) {
-  const int64_t V = L * L, n = int64_t{1} << V;
-  auto bits = torch::arange(n, torch::kInt64).unsqueeze(1).bitwise_right_shift(torch::arange(V, torch::kInt64));
-  return (2.0 * bits.bitwise_and(1).to(torch::kFloat64) - 1.0).view({n, L, L});
-}
+torch::Tensor all_spins(int64_t L) { return physgen_test::all_spin_states(L, L); }
 
 torch::Tensor flat_grad(torch::nn::Module& m) {
   std::vector<torch::Tensor> g;

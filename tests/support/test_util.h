@@ -36,6 +36,14 @@ inline double env_or(const char* name, double fallback) {
   return v ? std::atof(v) : fallback;
 }
 
+/// All 2^V spin configurations of an H x W lattice, (2^V, H, W) float64 of +-1: row b has
+/// s_i = +1 where bit i of b is set (sites in raster order). V <= 24.
+inline torch::Tensor all_spin_states(int64_t H, int64_t W) {
+  const int64_t V = H * W, n = int64_t{1} << V;
+  auto bits = torch::arange(n, torch::kInt64).unsqueeze(1).bitwise_right_shift(torch::arange(V, torch::kInt64));
+  return (2.0 * bits.bitwise_and(1).to(torch::kFloat64) - 1.0).view({n, H, W});
+}
+
 /// Runs f and expects an InvalidArgument whose message contains `part`.
 template <typename F>
 void expect_invalid_argument(F&& f, const std::string& part) {

@@ -24,12 +24,7 @@ namespace {
 using namespace physgen;
 using physgen_test::kF64;
 
-/// All 2^V spin configurations of an H x W lattice, (2^V, H, W) float64.
-torch::Tensor all_spin_states(int64_t H, int64_t W) {
-  const int64_t V = H * W, n = int64_t{1} << V;
-  auto bits = torch::arange(n, torch::kInt64).unsqueeze(1).bitwise_right_shift(torch::arange(V, torch::kInt64));
-  return (2.0 * bits.bitwise_and(1).to(torch::kFloat64) - 1.0).view({n, H, W});
-}
+using physgen_test::all_spin_states;
 
 /// Counts violations of the autoregressive property of f: x (n, H, W) -> outputs (n, V, P):
 /// a nonzero gradient of site i's outputs with respect to x_j, j >= i. Also counts the sites

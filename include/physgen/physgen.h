@@ -134,6 +134,11 @@
 #include "physgen/models/ebm/exponential_family.h"
 #include "physgen/models/ebm/langevin.h"
 
+// models/autoregressive/
+#include "physgen/models/autoregressive/heads.h"
+#include "physgen/models/autoregressive/transformer.h"
+#include "physgen/models/autoregressive/van.h"
+
 // mcmc/
 #include "physgen/mcmc/hmc.h"
 #include "physgen/mcmc/independence_metropolis.h"

@@ -5,8 +5,9 @@ the batch mean of log q + S = beta V F_q once the annealing scale has reached 1)
 
   autoregressive_curve.py HISTORY.csv SAMPLE.json [BIN]
 
-SAMPLE.json is `physgen sample --json` of the same model (for beta, V via the exact F and
-free_energy_exact); BIN (default 200) steps per row. Prints a markdown table:
+SAMPLE.json is `physgen sample --json` of the same model (for free_energy_exact); beta and L
+come from the `train --json` output saved beside the CSV as HISTORY.train.json (the layout of
+bench/autoregressive_table.sh); BIN (default 200) steps per row. Prints a markdown table:
 step range, rows, mean F_q of the batches, |F_q - F| / |F|.
 """
 import csv
@@ -17,10 +18,8 @@ hist, sample = sys.argv[1], sys.argv[2]
 bin_ = int(sys.argv[3]) if len(sys.argv) > 3 else 200
 s = json.load(open(sample))
 F = s["free_energy_exact"]
-# -log Z / (beta V) = F and log Z / V = lz  =>  beta = -lz / F
-beta = -s["log_z_per_site_exact"] / F
-tr = json.load(open(hist.replace(".pt.csv", ".train.json")))
-V = tr["params"]["L"] ** 2
+params = json.load(open(hist.replace(".pt.csv", ".train.json")))["params"]
+beta, V = params["beta"], params["L"] ** 2
 rows = list(csv.DictReader(open(hist)))
 print("| steps | batches | F_q (batch means) | abs(F_q - F)/abs(F) |\n|---|---|---|---|")
 last = int(rows[-1]["step"])

@@ -22,6 +22,7 @@
 #include "physgen/lattice/targets.h"
 #include "physgen/zoo/model_task.h"
 #include "physgen/zoo/zoo.h"
+#include "python_reference.h"
 
 namespace {
 
@@ -79,16 +80,8 @@ Numbers python_numbers(const std::string& family, int64_t L, double beta, int64_
                           std::to_string(steps) + " --warmup " + std::to_string(warmup) + " --threads " +
                           std::to_string(threads) + " --sample-n " + std::to_string(sample_n);
   Numbers n;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return n;
-  std::string out;
-  char buf[512];
-  while (fgets(buf, sizeof buf, pipe)) out += buf;
-  if (pclose(pipe) != 0 || out.find('{') == std::string::npos) {
-    std::cerr << "python reference failed: " << cmd << "\n" << out << "\n";
-    return n;
-  }
-  const auto j = nlohmann::json::parse(out.substr(out.find('{')));
+  const nlohmann::json j = run_python_reference(cmd);
+  if (j.is_null()) return n;
   n.steps_per_second = j["steps_per_second"].get<double>();
   n.samples_per_second = j["samples_per_second"].get<double>();
   return n;

@@ -22,6 +22,7 @@
 #include "physgen/models/flows/factory.h"
 #include "physgen/zoo/zoo.h"
 #include "physgen/zoo/model_task.h"
+#include "python_reference.h"
 
 namespace {
 
@@ -47,16 +48,8 @@ double cpp_steps_per_second(int64_t steps, int64_t warmup) {
 double python_steps_per_second(int64_t steps, int64_t warmup, int threads, const std::string& script) {
   const std::string cmd = "/usr/bin/python3 " + script + " --steps " + std::to_string(steps) + " --warmup " +
                           std::to_string(warmup) + " --threads " + std::to_string(threads);
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return -1;
-  std::string out;
-  char buf[512];
-  while (fgets(buf, sizeof buf, pipe)) out += buf;
-  if (pclose(pipe) != 0) {
-    std::cerr << "python reference failed: " << cmd << "\n" << out << "\n";
-    return -1;
-  }
-  return nlohmann::json::parse(out.substr(out.find('{')))["steps_per_second"].get<double>();
+  const nlohmann::json j = run_python_reference(cmd);
+  return j.is_null() ? -1.0 : j["steps_per_second"].get<double>();
 }
 
 }  // namespace

@@ -14,9 +14,9 @@
 #include "physgen/io/sidecar.h"
 #include "physgen/lattice/ising.h"
 #include "physgen/lattice/ising_exact.h"
-#include "physgen/observables/estimators/reweighting.h"
 #include "physgen/lattice/targets.h"
 #include "physgen/mcmc/independence_metropolis.h"
+#include "physgen/observables/estimators/reweighting.h"
 #include "physgen/zoo/zoo.h"
 
 namespace physgen::cli {
@@ -32,9 +32,6 @@ struct SampleFlags {
   CommonOptions common;
 };
 
-/// Draws n samples in batches: the family's sampler with the settings when it
-/// has one (numbers it reports, e.g. "nfe", are averaged over batches), else
-/// GenerativeModel::sample.
 /// The free energies per site of `sample --json` from the independent draws' log-weights
 /// (free_energy_per_site), and the exact values where physgen knows them (Ising at h = 0,
 /// J >= 0: Kaufman's finite-L partition function gives F, log Z / V and the energy per site).
@@ -59,6 +56,9 @@ void report_free_energy(const Target& target, const torch::Tensor& log_weights, 
   }
 }
 
+/// Draws n samples in batches: the family's sampler with the settings when it
+/// has one (numbers it reports, e.g. "nfe", are averaged over batches), else
+/// GenerativeModel::sample.
 torch::Tensor draw(const Model& model, const SampleFlags& f, nlohmann::json& out) {
   torch::NoGradGuard ng;
   std::vector<torch::Tensor> parts;

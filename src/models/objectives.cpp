@@ -17,6 +17,13 @@ ForwardKLResult forward_kl(LikelihoodModel& model, const torch::Tensor& x) {
   return r;
 }
 
+void check_reverse_kl_target(const LikelihoodModel& model, const Target& target, const std::string& what) {
+  check_arg(model.discrete() == target.discrete(), "target", target.name(),
+            model.discrete() ? "a target of spins (ising): " + what + " samples spins"
+                             : "a target of continuous fields: " + what +
+                                   " samples continuous values (spins need van, or transformer with head = \"spin\")");
+}
+
 ReverseKLResult reverse_kl(LikelihoodModel& model, const Target& target, int64_t batch_size,
                            double action_scale) {
   const bool score_function = !model.reparameterized();
@@ -24,10 +31,7 @@ ReverseKLResult reverse_kl(LikelihoodModel& model, const Target& target, int64_t
             score_function ? "an integer >= 2 (the score-function baseline leaves one sample out)"
                            : "an integer >= 1");
   check_arg(action_scale > 0 && action_scale <= 1, "action_scale", action_scale, "a number in (0, 1]");
-  check_arg(model.discrete() == target.discrete(), "target", target.name(),
-            model.discrete() ? "a target of discrete configurations (ising) for a model of spins"
-                             : "a target of continuous fields for a continuous model (spins need a "
-                               "discrete model: van, or transformer with head = \"spin\")");
+  check_reverse_kl_target(model, target);
   auto xs = model.sample_and_log_prob(batch_size);
   auto action = target.action(xs.first);
   if (action_scale != 1.0) action = action * action_scale;

@@ -25,11 +25,7 @@ ModelTask::ModelTask(Model model, std::string objective, TargetPtr target, int64
               "forward-kl or reverse-kl: the '" + model_.spec.family + "' family has no native loss");
   if (objective_ == "reverse-kl") {
     check_arg(target_ != nullptr, "objective", objective_, "a target action (--target) for reverse-kl");
-    check_arg(model_.likelihood->discrete() == target_->discrete(), "target", target_->name(),
-              model_.likelihood->discrete()
-                  ? "a target of spins (ising): the '" + model_.spec.family + "' model samples spins"
-                  : "a target of continuous fields: the '" + model_.spec.family +
-                        "' model samples continuous values (spins need van, or transformer with head = \"spin\")");
+    check_reverse_kl_target(*model_.likelihood, *target_, "the '" + model_.spec.family + "' model");
   }
   if (objective_ == "forward-kl") {
     check_arg(data.x.defined(), "data", "(none)", "a data set (--data) for objective forward-kl");

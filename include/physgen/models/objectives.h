@@ -24,6 +24,7 @@
 // Wu, Wang, Zhang, PRL 122, 080602 (2019) (VAN: score-function gradient, baseline, annealing);
 // Mnih, Gregor, ICML 2014 (leave-one-out baselines); Kool, van Hoof, Welling, ICLR 2019 workshop.
 #include <cstdint>
+#include <string>
 
 #include <torch/types.h>
 
@@ -51,11 +52,16 @@ struct ReverseKLResult {
   torch::Tensor log_weights;  ///< (B) float64 CPU, -S - log q
 };
 
+/// Throws InvalidArgument naming "target" unless `model` can be trained by reverse KL on
+/// `target`: models of spins (LikelihoodModel::discrete) on discrete targets (Ising),
+/// continuous models on continuous ones. `what` names the model in the message.
+void check_reverse_kl_target(const LikelihoodModel& model, const Target& target,
+                             const std::string& what = "the model");
+
 /// Draws batch_size samples from `model` and evaluates the reverse KL against the action
 /// action_scale * S of `target` (action_scale in (0, 1]: beta annealing; 1: the target).
 /// Models whose samples are not reparameterised use the score-function gradient
-/// (batch_size >= 2); a discrete target
-/// (Ising) needs a discrete model and a continuous target a continuous one (InvalidArgument).
+/// (batch_size >= 2). check_reverse_kl_target applies.
 ReverseKLResult reverse_kl(LikelihoodModel& model, const Target& target, int64_t batch_size,
                            double action_scale = 1.0);
 

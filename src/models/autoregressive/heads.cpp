@@ -49,8 +49,17 @@ torch::Tensor autoregressive_site_sample(const std::string& head, const torch::T
   return mu.gather(-1, k).squeeze(-1) + sigma.gather(-1, k).squeeze(-1) * torch::randn({outputs.size(0)}, outputs.options());
 }
 
-torch::Tensor z2_symmetrised_log_prob(const torch::Tensor& log_q, const torch::Tensor& log_q_flipped) {
-  return torch::logaddexp(log_q, log_q_flipped) - std::log(2.0);
+torch::Tensor z2_symmetrised_log_prob(const std::function<torch::Tensor(const torch::Tensor&)>& log_q,
+                                      const torch::Tensor& x) {
+  const int64_t n = x.size(0);
+  const auto both = log_q(torch::cat({x, -x}, 0));
+  return torch::logaddexp(both.narrow(0, 0, n), both.narrow(0, n, n)) - std::log(2.0);
+}
+
+torch::Tensor z2_random_flip(const torch::Tensor& x) {
+  std::vector<int64_t> shape(static_cast<size_t>(x.dim()), 1);
+  shape[0] = x.size(0);
+  return x * (1.0 - 2.0 * (torch::rand(shape, x.options()) < 0.5).to(x.scalar_type()));
 }
 
 }  // namespace physgen

@@ -6,6 +6,7 @@
 
 #include "physgen/core/check.h"
 #include "physgen/core/options.h"
+#include "physgen/io/tensor_checks.h"
 
 namespace physgen {
 
@@ -110,9 +111,7 @@ torch::Tensor ArTransformerImpl::positions() const {
 
 torch::Tensor ArTransformerImpl::site_outputs(const torch::Tensor& x_in) {
   const auto& shape = options.event_shape();
-  check_arg(x_in.dim() == 3 && x_in.size(1) == shape[0] && x_in.size(2) == shape[1], "x.sizes()",
-            detail::to_display(x_in.sizes()),
-            "(n, " + std::to_string(shape[0]) + ", " + std::to_string(shape[1]) + ")");
+  check_shape(x_in, {kAnyDim, shape[0], shape[1]}, "x.sizes()", "(n, H, W)");
   const auto x = x_in.to(start.device(), start.scalar_type()).flatten(1);  // (n, V)
   const int64_t n = x.size(0), V = x.size(1);
   // Token i holds x_{i-1}; token 0 the learned start vector.
@@ -129,10 +128,8 @@ torch::Tensor ArTransformerImpl::unsymmetrised_log_prob(const torch::Tensor& x) 
 
 torch::Tensor ArTransformerImpl::log_prob(const torch::Tensor& x_in) {
   const auto x = x_in.to(start.device(), start.scalar_type());
-  if (!options.z2()) return unsymmetrised_log_prob(x);
-  const int64_t n = x.size(0);
-  const auto both = unsymmetrised_log_prob(torch::cat({x, -x}, 0));
-  return z2_symmetrised_log_prob(both.narrow(0, 0, n), both.narrow(0, n, n));
+  auto lq = [this](const torch::Tensor& y) { return unsymmetrised_log_prob(y); };
+  return options.z2() ? z2_symmetrised_log_prob(lq, x) : lq(x);
 }
 
 torch::Tensor ArTransformerImpl::sample(int64_t n) {
@@ -156,13 +153,7 @@ torch::Tensor ArTransformerImpl::sample(int64_t n) {
     token = value_embed(xi.view({n, 1, 1}));
   }
   x = x.view({n, H, W});
-  if (options.z2()) x = x * (1.0 - 2.0 * (torch::rand({n, 1, 1}, x.options()) < 0.5).to(x.scalar_type()));
-  return x;
-}
-
-std::pair<torch::Tensor, torch::Tensor> ArTransformerImpl::sample_and_log_prob(int64_t n) {
-  auto x = sample(n);
-  return {x, log_prob(x)};
+  return options.z2() ? z2_random_flip(x) : x;
 }
 
 }  // namespace physgen

@@ -7,6 +7,7 @@
 
 #include "physgen/core/check.h"
 #include "physgen/core/options.h"
+#include "physgen/io/tensor_checks.h"
 
 namespace physgen {
 
@@ -88,9 +89,7 @@ torch::Tensor VanImpl::net(const torch::Tensor& x) {
 
 torch::Tensor VanImpl::logits(const torch::Tensor& s) {
   const auto& shape = options.event_shape();
-  check_arg(s.dim() == 3 && s.size(1) == shape[0] && s.size(2) == shape[1], "s.sizes()",
-            detail::to_display(s.sizes()),
-            "(n, " + std::to_string(shape[0]) + ", " + std::to_string(shape[1]) + ") spins");
+  check_shape(s, {kAnyDim, shape[0], shape[1]}, "s.sizes()", "(n, H, W) spins");
   return net(s.to(head_weight.scalar_type()).unsqueeze(1)).squeeze(1);
 }
 
@@ -103,10 +102,7 @@ torch::Tensor VanImpl::log_prob(const torch::Tensor& s_in) {
   auto lq = [&](const torch::Tensor& x) {
     return autoregressive_site_log_prob("spin", site_outputs(x), x.flatten(1)).sum(1);
   };
-  if (!options.z2()) return lq(s);
-  const int64_t n = s.size(0);
-  const auto both = lq(torch::cat({s, -s}, 0));  // one pass for s and -s
-  return z2_symmetrised_log_prob(both.narrow(0, 0, n), both.narrow(0, n, n));
+  return options.z2() ? z2_symmetrised_log_prob(lq, s) : lq(s);
 }
 
 torch::Tensor VanImpl::sample(int64_t n) {
@@ -144,16 +140,7 @@ torch::Tensor VanImpl::sample(int64_t n) {
     }
   }
   auto x = xp.index({Slice(), 0, Slice(R, None), Slice(R, R + W)}).contiguous();
-  if (options.z2()) {
-    const auto flip = 1.0 - 2.0 * (torch::rand({n, 1, 1}, x.options()) < 0.5).to(x.scalar_type());
-    x = x * flip;
-  }
-  return x;
-}
-
-std::pair<torch::Tensor, torch::Tensor> VanImpl::sample_and_log_prob(int64_t n) {
-  auto x = sample(n);
-  return {x, log_prob(x)};
+  return options.z2() ? z2_random_flip(x) : x;
 }
 
 }  // namespace physgen

@@ -19,7 +19,9 @@
 // autoregressive networks", PRL 122, 080602 (2019), arXiv:1809.10606 (heads, Z2);
 // C. M. Bishop, "Mixture density networks" (1994).
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <torch/types.h>
@@ -42,14 +44,26 @@ torch::Tensor autoregressive_site_log_prob(const std::string& head, const torch:
 /// spin: +-1 with P(+1) = sigmoid(z); mixture: component k ~ softmax(w), then N(mu_k, sigma_k^2).
 torch::Tensor autoregressive_site_sample(const std::string& head, const torch::Tensor& outputs);
 
-/// log q_s(x) = logsumexp(log q(x), log q(-x)) - log 2 from the two log-densities (n) each.
-torch::Tensor z2_symmetrised_log_prob(const torch::Tensor& log_q, const torch::Tensor& log_q_flipped);
+/// log q_s(x) = logsumexp(log q(x), log q(-x)) - log 2 for x (n, ...), with log_q evaluated
+/// once on the batch cat(x, -x) (one network pass for both signs).
+torch::Tensor z2_symmetrised_log_prob(const std::function<torch::Tensor(const torch::Tensor&)>& log_q,
+                                      const torch::Tensor& x);
+
+/// x (n, ...) with each configuration's sign flipped with probability 1/2 (x ~ q -> x ~ q_s).
+torch::Tensor z2_random_flip(const torch::Tensor& x);
 
 /// The contract view of an autoregressive model, beyond LikelihoodModel: the per-site head
 /// outputs of one teacher-forced pass (what the autoregressive-property test differentiates)
 /// and what one sample costs.
 class AutoregressiveModel : public LikelihoodModel {
  public:
+  /// n exact samples, site by site, no autograd (each family's own sampler).
+  torch::Tensor sample(int64_t n) override = 0;
+  /// sample(n) and log_prob of those samples (differentiable): the samples carry no gradient.
+  std::pair<torch::Tensor, torch::Tensor> sample_and_log_prob(int64_t n) override {
+    torch::Tensor x = sample(n);
+    return {x, log_prob(x)};
+  }
   /// Head outputs (n, V, P) for configurations x (n, H, W): row i depends on x_<i only.
   virtual torch::Tensor site_outputs(const torch::Tensor& x) = 0;
   /// Network calls per batch of samples (V for both families: one per site).

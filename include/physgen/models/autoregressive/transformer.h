@@ -103,7 +103,6 @@ class ArTransformerImpl : public torch::nn::Cloneable<ArTransformerImpl>, public
   void reset() override;
 
   torch::Tensor log_prob(const torch::Tensor& x) override;
-  std::pair<torch::Tensor, torch::Tensor> sample_and_log_prob(int64_t n) override;
   /// n exact samples with the KV cache, no autograd.
   torch::Tensor sample(int64_t n) override;
   std::vector<int64_t> event_shape() const override { return options.event_shape(); }

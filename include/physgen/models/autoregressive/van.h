@@ -92,8 +92,6 @@ class VanImpl : public torch::nn::Cloneable<VanImpl>, public AutoregressiveModel
   torch::Tensor logits(const torch::Tensor& s);
   /// log q(s) (n) for spins s (n, H, W) of +-1 (Z2-symmetrised when options.z2()).
   torch::Tensor log_prob(const torch::Tensor& s) override;
-  /// n exact samples (float +-1 in the parameters' dtype) and their log q (differentiable).
-  std::pair<torch::Tensor, torch::Tensor> sample_and_log_prob(int64_t n) override;
   /// n exact samples: V network calls, each on the cone of one site; no autograd.
   torch::Tensor sample(int64_t n) override;
   std::vector<int64_t> event_shape() const override { return options.event_shape(); }

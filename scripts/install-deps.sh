@@ -17,6 +17,11 @@ PACKAGES=(
   libstb-dev                # stb_image_write: PNG of field configurations
   gnuplot-nox               # plots (pngcairo terminal)
   python3-torch python3-numpy  # reference loops for benchmarks; numpy-compatibility checks
+  libhdf5-dev               # HDF5 ensembles (.h5): one chunked, compressed dataset + attributes
+  python3-h5py              # tests: h5py reads the .h5 files physgen writes
+  pybind11-dev python3-pybind11  # the Python module (PHYSGEN_BUILD_PYTHON)
+  python3-pytest            # python/tests (run by ctest)
+  python3-matplotlib        # examples/notebook.py plots
 )
 
 missing=()

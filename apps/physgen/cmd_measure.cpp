@@ -5,7 +5,7 @@
 
 #include "cli_common.h"
 #include "physgen/io/sidecar.h"
-#include "physgen/observables/lattice.h"
+#include "physgen/api/measure.h"
 
 namespace physgen::cli {
 
@@ -22,44 +22,12 @@ void register_measure(CLI::App& app) {
   sub->callback([file, as_json, common] {
     apply_common_options(*common);
     auto [ens, meta] = load_ensemble(*file);
-    nlohmann::json out{{"file", *file}, {"system", meta.system}, {"params", meta.params},
-                       {"n_samples", ens.size(0)}, {"chains", meta.chains},
-                       {"algorithm", meta.algorithm}};
-    if (meta.system == "ising" || meta.system == "phi4") {
-      auto table = measure_lattice(ens, meta.system, meta.params, meta.chains);
-      out.update(to_json(table));
-      if (!*as_json) {
-        std::cout << *file << ": " << meta.system << " " << meta.params.dump() << ", "
-                  << ens.size(0) << " samples in " << meta.chains << " chain(s), "
-                  << meta.algorithm << "\n"
-                  << format_table(table);
-        return;
-      }
-    } else {
-      // Point clouds: per-coordinate mean and standard deviation with errors.
-      auto x = ens.to(torch::kFloat64);
-      auto mean = x.mean(0), std = x.std(0);
-      const double n = static_cast<double>(x.size(0));
-      nlohmann::json obs;
-      for (int64_t d = 0; d < x.size(1); ++d) {
-        obs["mean_x" + std::to_string(d)] = {{"mean", mean[d].item<double>()},
-                                             {"error", std[d].item<double>() / std::sqrt(n)},
-                                             {"tau_int", 0.5}};
-        obs["std_x" + std::to_string(d)] = {{"mean", std[d].item<double>()},
-                                            {"error", std[d].item<double>() / std::sqrt(2 * (n - 1))},
-                                            {"tau_int", 0.5}};
-      }
-      out["observables"] = obs;
-      if (!*as_json) {
-        std::cout << *file << ": " << meta.system << " " << meta.params.dump() << ", " << ens.size(0)
-                  << " points (independent samples)\n";
-        for (auto& [k, v] : obs.items())
-          std::cout << "  " << k << " = " << v["mean"].get<double>() << " +- "
-                    << v["error"].get<double>() << "\n";
-        return;
-      }
-    }
-    print_json(out);
+    nlohmann::json out{{"file", *file}};
+    out.update(measure_ensemble(ens, meta));
+    if (*as_json)
+      print_json(out);
+    else
+      std::cout << *file << ": " << format_measurement(out);
   });
 }
 

@@ -6,15 +6,9 @@
 #include <torch/torch.h>
 
 #include "cli_common.h"
-#include "physgen/core/rng.h"
+#include "physgen/api/simulate.h"
 #include "physgen/data/toy2d.h"
-#include "physgen/io/sidecar.h"
-#include "physgen/lattice/ising.h"
-#include "physgen/lattice/phi4.h"
-#include "physgen/mcmc/hmc.h"
 #include "physgen/mcmc/ising.h"
-#include "physgen/mcmc/phi4_metropolis.h"
-#include "physgen/mcmc/simulate.h"
 
 namespace physgen::cli {
 
@@ -50,52 +44,27 @@ void add_chain_flags(CLI::App* sub, ChainFlags& f) {
   add_common_options(sub, f.common);
 }
 
-RecordOptions record_options(const ChainFlags& f, const std::string& label) {
-  RecordOptions r;
-  r.therm = f.therm;
-  r.samples = f.samples;
-  r.every = f.every;
-  r.label = label;
-  return r;
+ChainSettings chain_settings(const ChainFlags& f) {
+  ChainSettings s;
+  s.chains = f.chains;
+  s.seed = f.seed;
+  s.record.therm = f.therm;
+  s.record.samples = f.samples;
+  s.record.every = f.every;
+  return s;
 }
-
-EnsembleMeta chain_meta(const std::string& system, const nlohmann::json& params,
-                        const MarkovChain& chain, const ChainFlags& f) {
-  EnsembleMeta meta;
-  meta.system = system;
-  meta.params = params;
-  meta.generator = "physgen simulate " + system;
-  meta.algorithm = chain.info().value("algorithm", std::string("?"));
-  meta.seed = f.seed;
-  meta.chains = chain.chains();
-  meta.samples_per_chain = f.samples;
-  meta.extra = {{"therm", f.therm}, {"every", f.every}, {"chain_info", chain.info()}};
-  return meta;
-}
-
 
 // Streams the chain to FILE.npy.partial, resumable (mcmc/simulate.h), then writes the sidecar.
-void run_chain(MarkovChain& chain, const ChainFlags& f, const std::string& label, const std::string& system,
-               const nlohmann::json& params, nlohmann::json run, torch::ScalarType dtype) {
+void run_chain(SimulationChain& sim, const ChainFlags& f) {
   StreamOptions stream;
   stream.path = f.out;
-  stream.dtype = dtype;
   stream.snapshot_seconds = f.snapshot_seconds;
   stream.resume = f.resume;
-  run["system"] = system;
-  run["params"] = params;
-  run["chains"] = f.chains;
-  run["seed"] = f.seed;
-  run["therm"] = f.therm;
-  run["every"] = f.every;
-  run["dtype"] = c10::toString(dtype);
-  stream.run = std::move(run);
-  const auto result = record_chain_to_file(chain, record_options(f, label), stream, [&](const MarkovChain& c) {
-    return chain_meta(system, params, c, f);
-  });
+  const auto result = simulate_to_file(sim, chain_settings(f), stream);
   if (result.resumed_at >= 0)
     std::cout << "resumed at sample " << result.resumed_at << " of " << f.samples << " per chain\n";
-  std::cout << "wrote " << f.out << "  shape " << c10::IntArrayRef(result.shape) << "  " << chain.info().dump() << "\n";
+  std::cout << "wrote " << f.out << "  shape " << c10::IntArrayRef(result.shape) << "  " << sim.chain->info().dump()
+            << "\n";
 }
 
 }  // namespace
@@ -124,9 +93,8 @@ void register_simulate(CLI::App& app) {
       const torch::Device device = apply_common_options(f->common);
       if (!device.is_cpu())
         std::cerr << "note: the Ising multispin and Wolff kernels are CPU-only; running on the CPU\n";
-      IsingSampler chain(*p, *algo, f->chains, f->seed);
-      run_chain(chain, *f, "ising " + *algo, "ising", IsingModel(*p).params(), {{"algo", *algo}, {"device", "cpu"}},
-                torch::kInt8);
+      SimulationChain sim = ising_chain(*p, *algo, chain_settings(*f));
+      run_chain(sim, *f);
     });
   }
 
@@ -171,29 +139,15 @@ void register_simulate(CLI::App& app) {
     add_chain_flags(sub, *f);
     sub->callback([f, p, kap] {
       const torch::Device device = apply_common_options(f->common);
-      seed_all(f->seed);
       const Phi4Params params = kap->count() > 0 ? Phi4Params::from_hopping(p->L, p->kappa, p->lambda_hop)
                                                  : Phi4Params{p->L, p->m2, p->lambda};
-      params.validate();
-      auto action = std::make_shared<Phi4Action>(params);
-      std::unique_ptr<MarkovChain> chain;
-      if (p->algo == "hmc") {
-        chain = make_phi4_hmc(params, f->chains,
-                              HmcOptions().step_size(p->step_size).n_steps(p->n_steps).integrator(p->integrator),
-                              device, torch::kFloat64, Phi4Start::Cold);
-      } else {
-        chain = make_phi4_metropolis(params, f->chains,
-                                     Phi4MetropolisOptions().delta(p->delta).n_hits(p->hits), device,
-                                     torch::kFloat64, Phi4Start::Cold);
-      }
-      nlohmann::json algo{{"algo", p->algo}, {"device", device.str()}};
-      if (p->algo == "hmc") {
-        algo.update({{"step_size", p->step_size}, {"n_steps", p->n_steps}, {"integrator", p->integrator}});
-      } else {
-        algo.update({{"delta", p->delta}, {"hits", p->hits}});
-      }
-      run_chain(*chain, *f, "phi4 " + p->algo, "phi4", action->params(), algo,
-                p->dtype == "float32" ? torch::kFloat32 : torch::kFloat64);
+      Phi4Update update;
+      update.algorithm = p->algo;
+      update.hmc = HmcOptions().step_size(p->step_size).n_steps(p->n_steps).integrator(p->integrator);
+      update.metropolis = Phi4MetropolisOptions().delta(p->delta).n_hits(p->hits);
+      update.stored_dtype = p->dtype == "float32" ? torch::kFloat32 : torch::kFloat64;
+      SimulationChain sim = phi4_chain(params, update, chain_settings(*f), device);
+      run_chain(sim, *f);
     });
   }
 
@@ -214,19 +168,9 @@ void register_simulate(CLI::App& app) {
     add_common_options(sub, *common);
     sub->callback([name, n, seed, out, common] {
       apply_common_options(*common);
-      seed_all(*seed);
-      auto density = make_toy_density(*name);
-      auto x = density->sample(*n).to(torch::kFloat32);
-      EnsembleMeta meta;
-      meta.system = "toy";
-      meta.params = {{"name", *name}, {"exact_log_prob", density->has_exact_log_prob()}};
-      meta.generator = "physgen simulate toy";
-      meta.algorithm = "exact";
-      meta.seed = *seed;
-      meta.chains = 1;
-      meta.samples_per_chain = *n;
-      save_ensemble(*out, x, meta);
-      std::cout << "wrote " << *out << "  shape " << x.sizes() << "  " << meta.params.dump() << "\n";
+      const Ensemble e = simulate_toy(*name, *n, *seed);
+      save_ensemble(*out, e.x, e.meta);
+      std::cout << "wrote " << *out << "  shape " << e.x.sizes() << "  " << e.meta.params.dump() << "\n";
     });
   }
 }

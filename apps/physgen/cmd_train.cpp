@@ -6,18 +6,17 @@
 #include <torch/torch.h>
 
 #include "cli_common.h"
+#include "physgen/api/train.h"
 #include "physgen/core/check.h"
 #include "physgen/core/registry.h"
 #include "physgen/core/rng.h"
-#include "physgen/io/checkpoint.h"
 #include "physgen/io/config.h"
 #include "physgen/io/sidecar.h"
 #include "physgen/lattice/ising.h"
 #include "physgen/lattice/phi4.h"
-#include "physgen/zoo/zoo.h"
 #include "physgen/zoo/model_task.h"
-#include "physgen/mcmc/independence_metropolis.h"
 #include "physgen/zoo/setup.h"
+#include "physgen/zoo/zoo.h"
 
 namespace physgen::cli {
 
@@ -71,65 +70,40 @@ void run_train(TrainFlags& f) {
     std::cout << json_to_toml(merged_config(f.family, shape, f.config));
     return;
   }
-  TrainingSystem sys = resolve_system(f, device);
-  nlohmann::json config = merged_config(f.family, sys.event_shape, f.config);
-  check_arg(!f.out.empty(), "--out", f.out, "a checkpoint path MODEL.pt");
-  TrainerOptions topts = TrainerOptions::from_json(config["train"]);
-  if (f.steps_opt->count()) topts.steps(f.steps);
-  if (f.batch_opt->count()) topts.batch_size(f.batch);
-  if (f.lr_opt->count()) topts.lr(f.lr);
-  if (f.anneal_opt->count()) topts.anneal_steps(f.anneal_steps);
-  topts.checkpoint_path(f.out);
-  if (f.checkpoint_every_opt->count()) topts.checkpoint_every(f.checkpoint_every);
-  topts.csv_path(f.csv.empty() ? f.out + ".csv" : f.csv);
-  topts.progress(!f.as_json);
-
-  ModelSpec spec{f.family, config["model"], sys.name, sys.params, f.objective, sys.condition};
-  if (f.resume) {
-    check_arg(std::filesystem::exists(f.out), "--resume", f.out, "an existing checkpoint at --out");
-    spec = ModelSpec::from_json(read_checkpoint_info(f.out).options, f.out);
-  }
-  spec.model["event_shape"] = sys.event_shape;
-  Model model = build_model(spec);
-  model.module->to(device);
-  const std::string objective = !f.objective.empty() ? f.objective : model.default_objective(sys.data.x.defined());
-  ModelTask task(model, objective, sys.target, topts.batch_size(), sys.data, topts.anneal_steps());
-  Trainer trainer(task, topts);
-  if (f.resume) trainer.resume(f.out);
-  const TrainResult r = trainer.fit(task.fit_data(), f.stop_at);
-
-  nlohmann::json out{{"family", f.family}, {"objective", objective}, {"system", sys.name},
-                     {"params", sys.params}, {"steps", r.steps_done}, {"seconds", r.seconds},
-                     {"steps_per_second", r.steps_per_second}, {"checkpoint", f.out},
-                     {"history_csv", topts.csv_path()},
-                     {"status", r.status == TrainResult::Status::Finished ? "finished" : "non-finite"}};
-  if (!r.history.empty()) out["final_loss"] = r.history.back().loss;
-  if (r.status != TrainResult::Status::Finished) {
-    out["message"] = r.message;
+  TrainRequest req;
+  req.family = f.family;
+  req.system = resolve_system(f, device);
+  req.config = merged_config(f.family, req.system.event_shape, f.config);
+  auto& train = req.config["train"];
+  if (f.steps_opt->count()) train["steps"] = f.steps;
+  if (f.batch_opt->count()) train["batch_size"] = f.batch;
+  if (f.lr_opt->count()) train["lr"] = f.lr;
+  if (f.anneal_opt->count()) train["anneal_steps"] = f.anneal_steps;
+  if (f.checkpoint_every_opt->count()) train["checkpoint_every"] = f.checkpoint_every;
+  req.objective = f.objective;
+  req.out = f.out;
+  req.csv = f.csv;
+  req.resume = f.resume;
+  req.stop_at = f.stop_at;
+  req.seed = f.seed;
+  req.progress = !f.as_json;
+  req.device = device;
+  const nlohmann::json out = train_model(req);
+  if (out["status"] != "finished") {
     if (f.as_json) print_json(out);
-    throw std::runtime_error(r.message);
-  }
-  // The importance-sampling ESS of the trained model against the target; families with an
-  // expensive likelihood (ODE solves with exact traces) lower or zero Model::diagnostic_samples.
-  if (sys.target && model.likelihood && model.diagnostic_samples > 0) {
-    model.module->eval();  // e.g. CNF traces: the exact estimator in eval mode
-    const ImportanceSample q =
-        importance_sample(*model.likelihood, *sys.target, model.diagnostic_samples, 1024);
-    out["ess_samples"] = model.diagnostic_samples;
-    out["ess"] = q.ess;
-    out["ess_batch64"] = q.batch_ess;
-    out["log_z_estimate"] = q.log_z;
+    throw std::runtime_error(out["message"].get<std::string>());
   }
   if (f.as_json) {
     print_json(out);
   } else {
-    std::cout << "trained " << f.family << " (" << objective << ") on " << sys.name << " " << sys.params.dump()
-              << ": " << r.steps_done << " steps in " << r.seconds << " s (" << r.steps_per_second
-              << " steps/s)";
+    std::cout << "trained " << f.family << " (" << out["objective"].get<std::string>() << ") on "
+              << out["system"].get<std::string>() << " " << out["params"].dump() << ": "
+              << out["steps"].get<int64_t>() << " steps in " << out["seconds"].get<double>() << " s ("
+              << out["steps_per_second"].get<double>() << " steps/s)";
     if (out.contains("final_loss")) std::cout << ", final loss " << out["final_loss"].get<double>();
     if (out.contains("ess"))
-      std::cout << ", ESS " << out["ess"].get<double>() << " (" << model.diagnostic_samples << " samples)";
-    std::cout << "\nwrote " << f.out << " and " << topts.csv_path() << "\n";
+      std::cout << ", ESS " << out["ess"].get<double>() << " (" << out["ess_samples"].get<int64_t>() << " samples)";
+    std::cout << "\nwrote " << f.out << " and " << out["history_csv"].get<std::string>() << "\n";
   }
 }
 

@@ -176,7 +176,7 @@ void Trainer::resume(const std::string& path) {
   step_ = info.step;
 }
 
-TrainResult Trainer::fit(const torch::Tensor& data, int64_t stop_at) {
+TrainResult Trainer::fit(const torch::Tensor& data, int64_t stop_at, const std::function<bool()>& should_stop) {
   TrainResult result;
   if (data.defined()) {
     check_arg(data.dim() >= 1 && data.size(0) >= 1, "data", data.sizes(), "a non-empty (N, ...) tensor");
@@ -238,12 +238,20 @@ TrainResult Trainer::fit(const torch::Tensor& data, int64_t stop_at) {
     if (!options_.checkpoint_path().empty() && options_.checkpoint_every() > 0 &&
         step_ % options_.checkpoint_every() == 0)
       save(options_.checkpoint_path());
+    if (should_stop && step_ < end && should_stop()) {
+      result.status = TrainResult::Status::Interrupted;
+      result.message = "training interrupted after step " + std::to_string(step_) +
+                       (options_.checkpoint_path().empty()
+                            ? std::string()
+                            : "; checkpoint " + options_.checkpoint_path() + " written (continue with resume)");
+      break;
+    }
   }
   progress.finish();
   result.steps_done = step_;
   result.seconds = seconds();
   result.steps_per_second = result.seconds > 0 ? (step_ - start) / result.seconds : 0.0;
-  if (result.status == TrainResult::Status::Finished && !options_.checkpoint_path().empty())
+  if (result.status != TrainResult::Status::NonFinite && !options_.checkpoint_path().empty())
     save(options_.checkpoint_path());
   return result;
 }

@@ -66,19 +66,34 @@ TrainingSystem target_system(const std::string& name, const nlohmann::json& para
 
 TrainingSystem data_system(const std::vector<std::string>& files, const std::string& condition,
                            const std::string& data_b, const torch::Device& device) {
-  TrainingSystem s;
   check_arg(!files.empty(), "--data", "(none)", "at least one ensemble FILE.npy");
-  check_arg(files.size() == 1 || !condition.empty(), "--data", std::to_string(files.size()) + " files",
+  std::vector<std::pair<torch::Tensor, EnsembleMeta>> ensembles;
+  for (const auto& file : files) ensembles.push_back(load_ensemble(file));
+  std::pair<torch::Tensor, EnsembleMeta> b;
+  if (!data_b.empty()) b = load_ensemble(data_b);
+  return data_system(ensembles, files, condition, b.first, data_b, device);
+}
+
+TrainingSystem data_system(const std::vector<std::pair<torch::Tensor, EnsembleMeta>>& ensembles,
+                           const std::vector<std::string>& names, const std::string& condition,
+                           const torch::Tensor& data_b, const std::string& data_b_name,
+                           const torch::Device& device) {
+  TrainingSystem s;
+  check_arg(!ensembles.empty(), "--data", "(none)", "at least one ensemble");
+  check_arg(names.size() == ensembles.size(), "names", std::to_string(names.size()) + " names",
+            "one name per ensemble (" + std::to_string(ensembles.size()) + ")");
+  check_arg(ensembles.size() == 1 || !condition.empty(), "--data", std::to_string(ensembles.size()) + " files",
             "one file, or several with --condition label|PARAM");
   std::vector<EnsembleMeta> metas;
   std::vector<int64_t> counts;
   std::vector<torch::Tensor> xs;
-  for (const auto& file : files) {
-    auto [x, meta] = load_ensemble(file);
+  for (size_t i = 0; i < ensembles.size(); ++i) {
+    const auto& [x, meta] = ensembles[i];
+    validate_ensemble(x, meta, names[i], Blame::argument);
     const std::vector<int64_t> shape = event_shape_of(x);
     if (!xs.empty())
-      check_arg(shape == s.event_shape && meta.system == s.name, "--data", file,
-                "an ensemble of the same system and shape as " + files.front());
+      check_arg(shape == s.event_shape && meta.system == s.name, "--data", names[i],
+                "an ensemble of the same system and shape as " + names.front());
     s.name = meta.system;
     s.event_shape = shape;
     counts.push_back(x.size(0));
@@ -87,11 +102,11 @@ TrainingSystem data_system(const std::vector<std::string>& files, const std::str
   }
   s.params = metas.front().params;
   s.data.x = torch::cat(xs).to(device);
-  if (!condition.empty()) attach_conditions(condition, files, metas, counts, s);
-  if (!data_b.empty()) {
-    auto xb = load_ensemble(data_b).first;
-    check_arg(event_shape_of(xb) == s.event_shape, "--data-b", data_b, "an ensemble with the event shape of --data");
-    s.data.x_b = xb.to(device, torch::kFloat32);
+  if (!condition.empty()) attach_conditions(condition, names, metas, counts, s);
+  if (data_b.defined()) {
+    check_arg(event_shape_of(data_b) == s.event_shape, "--data-b", data_b_name,
+              "an ensemble with the event shape of --data");
+    s.data.x_b = data_b.to(device, torch::kFloat32);
   }
   // A target (exact action) only for an unconditional model of one ensemble.
   if ((s.name == "phi4" || s.name == "ising") && condition.empty()) s.target = make_target(s.name, s.params);
@@ -105,10 +120,16 @@ nlohmann::json default_config(const std::string& family, const std::vector<int64
 
 nlohmann::json merged_config(const std::string& family, const std::vector<int64_t>& shape,
                              const std::string& config_file) {
+  if (config_file.empty()) return default_config(family, shape);
+  return merged_config(family, shape, parse_toml_file(config_file), config_file);
+}
+
+nlohmann::json merged_config(const std::string& family, const std::vector<int64_t>& shape,
+                             const nlohmann::json& user, const std::string& where) {
   nlohmann::json config = default_config(family, shape);
-  if (config_file.empty()) return config;
-  const nlohmann::json user = parse_toml_file(config_file);
-  check_known_keys(user, {"model", "train"}, config_file);
+  if (user.is_null()) return config;
+  check_arg(user.is_object(), "config", user.dump(), "a table with [model] and/or [train] tables");
+  check_known_keys(user, {"model", "train"}, where);
   if (user.contains("model")) {
     config["model"].update(user["model"], /*merge_objects=*/true);
     config["train"] = default_train_options(family, shape, config["model"]).to_json();

@@ -1,5 +1,5 @@
 // The layer order of docs/architecture.md holds: every `#include "physgen/..."` (and every
-// relative include) of include/, src/, apps/ and examples/ goes from a folder to itself or to
+// relative include) of include/, src/, apps/, examples/ and python/ goes from a folder to itself or to
 // a folder listed above it (a lower layer). Fails naming each offending file and edge.
 #include <gtest/gtest.h>
 
@@ -69,7 +69,7 @@ std::vector<Edge> violations(const std::vector<Edge>& edges, const std::vector<s
 std::vector<Edge> scan(const std::vector<std::string>& layers, std::vector<std::string>* unplaced) {
   const std::regex inc(R"re(^\s*#\s*include\s+"([^"]+)")re");
   std::vector<Edge> edges;
-  for (const char* top : {"include", "src", "apps", "examples"}) {
+  for (const char* top : {"include", "src", "apps", "examples", "python"}) {
     if (!fs::exists(kRoot / top)) continue;
     for (const auto& entry : fs::recursive_directory_iterator(kRoot / top)) {
       const std::string ext = entry.path().extension().string();

@@ -14,6 +14,7 @@
 // last checkpoint therefore reproduces the losses of an uninterrupted run.
 #include <cstdint>
 #include <map>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -122,7 +123,10 @@ struct HistoryRow {
 /// log_every steps, before each checkpoint and at the end) stops training with
 /// status NonFinite and a message; the last checkpoint on disk stays the last good one.
 struct TrainResult {
-  enum class Status { Finished, NonFinite };
+  /// Finished: reached the last step (or stop_at). NonFinite: see above. Interrupted: the
+  /// `should_stop` callback of fit() asked to stop; the checkpoint was written after the last
+  /// completed step, so `resume` continues exactly where it stopped.
+  enum class Status { Finished, NonFinite, Interrupted };
   Status status = Status::Finished;
   int64_t steps_done = 0;       ///< global step reached
   double seconds = 0.0;         ///< wall time of this fit() call
@@ -144,7 +148,11 @@ class Trainer {
   /// uniformly with replacement by torch::randint from the default generator.
   /// `stop_at` >= 0 stops after that global step (a planned interruption; the
   /// schedule still follows options.steps()), writing the checkpoint as usual.
-  TrainResult fit(const torch::Tensor& data = torch::Tensor(), int64_t stop_at = -1);
+  /// `should_stop`, when given, is called after every completed step; true ends the run with
+  /// status Interrupted after writing the checkpoint (the Python module passes a check of
+  /// Python's pending signals, so Ctrl-C in a notebook stops training cleanly).
+  TrainResult fit(const torch::Tensor& data = torch::Tensor(), int64_t stop_at = -1,
+                  const std::function<bool()>& should_stop = {});
 
   int64_t step() const { return step_; }
   const TrainerOptions& options() const { return options_; }

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/types.h>
 
+#include "physgen/io/sidecar.h"
 #include "physgen/lattice/target.h"
 #include "physgen/zoo/zoo.h"
 
@@ -39,6 +40,14 @@ TrainingSystem target_system(const std::string& name, const nlohmann::json& para
 TrainingSystem data_system(const std::vector<std::string>& files, const std::string& condition,
                            const std::string& data_b, const torch::Device& device);
 
+/// Same from ensembles in memory (the Python module's Ensemble objects): each is validated
+/// (validate_ensemble, InvalidArgument naming it by `names`), `names` label them in messages
+/// and conditions; `data_b` (undefined: none) is the second ensemble of unpaired translation.
+TrainingSystem data_system(const std::vector<std::pair<torch::Tensor, EnsembleMeta>>& ensembles,
+                           const std::vector<std::string>& names, const std::string& condition,
+                           const torch::Tensor& data_b, const std::string& data_b_name,
+                           const torch::Device& device);
+
 /// {"model": default_model_options, "train": default_train_options} of a family and shape.
 nlohmann::json default_config(const std::string& family, const std::vector<int64_t>& event_shape);
 
@@ -48,5 +57,10 @@ nlohmann::json default_config(const std::string& family, const std::vector<int64
 /// [train]. A top-level key other than model and train is rejected naming the file.
 nlohmann::json merged_config(const std::string& family, const std::vector<int64_t>& event_shape,
                              const std::string& config_file);
+
+/// Same with the user's tables as JSON (`user`: null or {"model": ..., "train": ...}; the
+/// Python module's config dict); `where` names them in messages.
+nlohmann::json merged_config(const std::string& family, const std::vector<int64_t>& event_shape,
+                             const nlohmann::json& user, const std::string& where);
 
 }  // namespace physgen

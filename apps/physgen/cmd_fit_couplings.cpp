@@ -87,7 +87,7 @@ void register_fit_couplings(CLI::App& app) {
       "fit-couplings",
       "fit the couplings of an exponential-family model (phi4: m2, lambda; ising: beta) to an ensemble by "
       "maximum pseudo-likelihood, with jackknife errors (Besag 1975; arXiv:1702.01522)");
-  sub->add_option("--data", f->data, "ensemble FILE.npy (+ sidecar)")->required();
+  sub->add_option("--data", f->data, "ensemble FILE.npy (+ sidecar) or FILE.h5")->required();
   sub->add_option("--system", f->system, "phi4 | ising (must agree with the sidecar)")
       ->required()
       ->check(CLI::IsMember({"phi4", "ising"}));

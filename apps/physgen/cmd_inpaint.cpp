@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include "cli_common.h"
+#include "physgen/io/hdf5.h"
 #include "physgen/core/check.h"
 #include "physgen/core/progress.h"
 #include "physgen/core/rng.h"
@@ -35,14 +36,14 @@ void run_inpaint(const InpaintFlags& f) {
   check_arg(!f.add_noise || f.denoise > 0, "--add-noise", "set", "--denoise SIGMA > 0");
   Model model = load_model(f.model, device);
   const ModelSpec& spec = model.spec;
-  torch::Tensor observed = read_npy(f.in).to(torch::kFloat64);
-  torch::Tensor truth = f.truth.empty() ? torch::Tensor() : read_npy(f.truth).to(torch::kFloat64);
+  torch::Tensor observed = read_array(f.in).to(torch::kFloat64);
+  torch::Tensor truth = f.truth.empty() ? torch::Tensor() : read_array(f.truth).to(torch::kFloat64);
   if (f.add_noise) {
     // --in holds clean fields: observe them with noise, and judge against them.
     if (!truth.defined()) truth = observed;
     observed = observed + f.denoise * torch::randn_like(observed);
   }
-  torch::Tensor mask = f.mask.empty() ? torch::Tensor() : read_npy(f.mask);
+  torch::Tensor mask = f.mask.empty() ? torch::Tensor() : read_array(f.mask);
   check_arg(model.restorer != nullptr, "--model", f.model,
             "a model that restores fields, e.g. ddpm (inpainting and denoising use its noise predictor and "
             "schedule); this one is a '" + spec.family + "' model");
@@ -86,17 +87,17 @@ void register_inpaint(CLI::App& app) {
   auto* sub = app.add_subcommand(
       "inpaint", "fill in masked regions (RePaint) or denoise fields with a trained ddpm model");
   sub->add_option("--model", f->model, "trained ddpm checkpoint MODEL.pt")->required();
-  sub->add_option("--in", f->in, "observed fields FIELD.npy: (n, *event_shape) or one field")
+  sub->add_option("--in", f->in, "observed fields FIELD.npy or .h5: (n, *event_shape) or one field")
       ->required();
   sub->add_option("--mask", f->mask,
-                  "MASK.npy of 0 (unknown: filled in) and 1 (known: kept), the event shape or --in's");
+                  "MASK.npy or .h5 of 0 (unknown: filled in) and 1 (known: kept), the event shape or --in's");
   sub->add_option("--denoise", f->denoise,
                   "denoise instead: --in has Gaussian noise of standard deviation SIGMA")
       ->check(CLI::PositiveNumber);
   sub->add_flag("--add-noise", f->add_noise,
                 "with --denoise: --in is clean; add the noise first and judge against --in");
-  sub->add_option("--truth", f->truth, "true fields TRUE.npy (--in's shape): report the error");
-  sub->add_option("--out", f->out, "output FILE.npy (+ sidecar)")->required();
+  sub->add_option("--truth", f->truth, "true fields TRUE.npy or .h5 (--in's shape): report the error");
+  sub->add_option("--out", f->out, "output FILE.npy (+ sidecar) or FILE.h5 (by extension)")->required();
   sub->add_option("--resample", f->resample, "RePaint passes per block of steps (1: none)")
       ->capture_default_str()->check(CLI::PositiveNumber);
   sub->add_option("--jump", f->jump, "RePaint reverse steps per block")

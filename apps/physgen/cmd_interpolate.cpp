@@ -131,7 +131,7 @@ void register_interpolate(CLI::App& app) {
                   "A.npy,B.npy,C.npy: the path from C's mean latent to mean(A) - mean(B) + mean(C)");
   sub->add_option("--condition", f->condition, "condition of a conditional GAN (label or parameter values)")
       ->delimiter(',');
-  sub->add_option("--out", f->out, "output FILE.npy (+ sidecar)")->required();
+  sub->add_option("--out", f->out, "output FILE.npy (+ sidecar) or FILE.h5 (by extension)")->required();
   sub->add_option("--seed", f->seed, "random seed")->capture_default_str();
   sub->add_flag("--json", f->as_json, "print one JSON object");
   add_common_options(sub, f->common);

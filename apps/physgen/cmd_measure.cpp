@@ -16,7 +16,7 @@ void register_measure(CLI::App& app) {
   auto* sub = app.add_subcommand(
       "measure",
       "observables of an ensemble with errors (Gamma method) and integrated autocorrelation times");
-  sub->add_option("file", *file, "ensemble FILE.npy (with its FILE.npy.json sidecar)")->required();
+  sub->add_option("file", *file, "ensemble FILE.npy (with its FILE.npy.json sidecar) or FILE.h5")->required();
   sub->add_flag("--json", *as_json, "print one JSON object instead of a table");
   add_common_options(sub, *common);
   sub->callback([file, as_json, common] {

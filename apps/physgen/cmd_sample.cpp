@@ -57,7 +57,7 @@ void register_sample(CLI::App& app) {
   sub->add_option("--model", f->model, "trained model checkpoint MODEL.pt")->required();
   sub->add_option("--n", f->request.n, "number of samples (chain length with --mcmc)")->capture_default_str()
       ->check(CLI::PositiveNumber);
-  sub->add_option("--out", f->out, "output FILE.npy (+ sidecar)")->required();
+  sub->add_option("--out", f->out, "output FILE.npy (+ sidecar) or FILE.h5 (by extension)")->required();
   sub->add_flag("--mcmc", f->request.mcmc,
                 "Metropolis-correct the samples: independence Metropolis-Hastings with the model as proposal");
   sub->add_option("--batch", f->request.batch, "model samples drawn per call")->capture_default_str()

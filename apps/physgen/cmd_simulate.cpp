@@ -33,7 +33,7 @@ void add_chain_flags(CLI::App* sub, ChainFlags& f) {
   sub->add_option("--chains", f.chains, "independent chains run at once")->capture_default_str()
       ->check(CLI::PositiveNumber);
   sub->add_option("--seed", f.seed, "random seed (runs are reproducible)")->capture_default_str();
-  sub->add_option("--out", f.out, "output FILE.npy (a FILE.npy.json sidecar is written beside it)")
+  sub->add_option("--out", f.out, "output FILE.npy (a FILE.npy.json sidecar is written beside it) or FILE.h5 (HDF5, by extension)")
       ->required();
   sub->add_flag("--resume", f.resume,
                 "continue the interrupted run of the same command (FILE.npy.partial + FILE.npy.resume); "
@@ -164,7 +164,7 @@ void register_simulate(CLI::App& app) {
         ->check(CLI::IsMember(toy_density_names()));
     sub->add_option("--samples", *n, "number of points")->capture_default_str()->check(CLI::PositiveNumber);
     sub->add_option("--seed", *seed, "random seed")->capture_default_str();
-    sub->add_option("--out", *out, "output FILE.npy")->required();
+    sub->add_option("--out", *out, "output FILE.npy (+ sidecar) or FILE.h5")->required();
     add_common_options(sub, *common);
     sub->callback([name, n, seed, out, common] {
       apply_common_options(*common);

@@ -132,8 +132,8 @@ void register_train(CLI::App& app) {
     f->kappa_opt->needs(lh);
     lh->needs(f->kappa_opt);
     sub->add_option("--data", f->data,
-                    "training data FILE.npy (several files with --condition: one class or parameter value each)");
-    sub->add_option("--data-b", f->data_b, "second ensemble FILE_B.npy (unpaired translation: cyclegan)");
+                    "training data FILE.npy or FILE.h5 (several files with --condition: one class or parameter value each)");
+    sub->add_option("--data-b", f->data_b, "second ensemble FILE_B.npy or .h5 (unpaired translation: cyclegan)");
     sub->add_option("--condition", f->condition,
                     "condition on 'label' (the index of each --data file) or on sidecar parameters NAME[,NAME]");
     sub->add_option("--objective", f->objective, "forward-kl | reverse-kl | native (default: the family's own loss if it has one, else by --data/--target)")

@@ -75,8 +75,8 @@ void register_translate(CLI::App& app) {
   auto* sub = app.add_subcommand(
       "translate", "map an ensemble A -> B (or B -> A with --reverse) with a trained CycleGAN (arXiv:1703.10593)");
   sub->add_option("--model", f->model, "trained 'cyclegan' checkpoint MODEL.pt")->required();
-  sub->add_option("--in", f->in, "input ensemble A.npy (+ sidecar)")->required();
-  sub->add_option("--out", f->out, "output ensemble B.npy (+ sidecar)")->required();
+  sub->add_option("--in", f->in, "input ensemble A.npy (+ sidecar) or A.h5")->required();
+  sub->add_option("--out", f->out, "output ensemble B.npy (+ sidecar) or B.h5")->required();
   sub->add_flag("--reverse", f->reverse, "translate B -> A with G_ba");
   sub->add_option("--batch", f->batch, "samples per forward pass")->capture_default_str()->check(CLI::PositiveNumber);
   sub->add_flag("--json", f->as_json, "print one JSON object");

@@ -342,6 +342,8 @@ def train(family, data=None, target=None, config=None, steps=None, batch=None, l
     checkpoint (written atomically; default: a new temporary directory), with its history
     ``out + ".csv"``. ``resume=True`` continues the run whose checkpoint is at ``out``.
     Ctrl-C stops after the current step, writes the checkpoint and raises KeyboardInterrupt.
+    ``progress``: the progress bar on a terminal, else (a notebook) a line through sys.stderr
+    every 5 seconds and at the end.
     """
     overrides = {k: v for k, v in (("steps", steps), ("batch_size", batch), ("lr", lr)) if v is not None}
     user = _deep_merge(dict(config or {}), {"train": overrides} if overrides else {})

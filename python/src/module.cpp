@@ -12,6 +12,9 @@
 
 #include <pybind11/stl.h>
 
+#include <chrono>
+#include <sstream>
+
 #include "convert.h"
 #include "physgen/api/measure.h"
 #include "physgen/api/sample.h"
@@ -70,14 +73,27 @@ torch::Tensor as_batch(const Target& t, const torch::Tensor& x) {
   return x;
 }
 
-/// Ctrl-C during training: the check the Trainer calls after every step.
-struct SignalCheck {
+/// What the Trainer calls after every step: Ctrl-C (Python's pending signals) and, where
+/// stderr is no terminal (a notebook: the C++ progress bar is not shown), a progress line
+/// through Python's sys.stderr every few seconds.
+struct StepCheck {
   bool interrupted = false;
-  bool operator()() {
+  bool report = false;  ///< print progress lines through sys.stderr
+  int64_t total = 0;
+  std::string label;
+  std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
+  bool operator()(int64_t step, double loss) {
     py::gil_scoped_acquire gil;
     if (PyErr_CheckSignals() != 0) {
       PyErr_Clear();  // re-raised below as KeyboardInterrupt with the trainer's message
       interrupted = true;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (report && (now - last > std::chrono::seconds(5) || step == total)) {
+      last = now;
+      std::ostringstream os;
+      os << label << ": step " << step << " / " << total << ", loss " << loss << "\n";
+      py::module_::import("sys").attr("stderr").attr("write")(os.str());
     }
     return interrupted;
   }
@@ -291,15 +307,18 @@ PYBIND11_MODULE(_physgen, m) {
         req.stop_at = stop_at;
         req.seed = seed;
         req.progress = progress;
-        auto check = std::make_shared<SignalCheck>();
-        req.should_stop = [check] { return (*check)(); };
+        auto check = std::make_shared<StepCheck>();
+        check->report = progress && !py::module_::import("sys").attr("stderr").attr("isatty")().cast<bool>();
+        check->total = req.config["train"].value("steps", int64_t{0});
+        check->label = "train " + family;
+        req.should_stop = [check](int64_t step, double loss) { return (*check)(step, loss); };
         nlohmann::json report;
         {
           py::gil_scoped_release nogil;
           report = train_model(req);
         }
         if (check->interrupted) {
-          PyErr_SetString(PyExc_KeyboardInterrupt, report.value("message", std::string("training interrupted")).c_str());
+          PyErr_SetString(PyExc_KeyboardInterrupt, report.value("message", std::string("training interrupted at its last step; the checkpoint is complete")).c_str());
           throw py::error_already_set();
         }
         return to_python(report);

@@ -95,3 +95,11 @@ def test_ctrl_c_stops_training_cleanly_and_resumes(tmp_path):
     m = physgen.train("flow", target=physgen.Phi4(**TARGET), steps=10**7, stop_at=step + 3, out=out,
                       resume=True, progress=False)
     assert m.report["steps"] == step + 3
+
+
+def test_progress_lines_without_a_terminal(tmp_path, capsys):
+    """In a notebook stderr is no terminal: progress comes as lines through sys.stderr."""
+    physgen.train("flow", target=physgen.Phi4(**TARGET), steps=20, out=tmp_path / "f.pt", progress=True)
+    assert "train flow: step 20 / 20" in capsys.readouterr().err
+    physgen.train("flow", target=physgen.Phi4(**TARGET), steps=20, out=tmp_path / "g.pt", progress=False)
+    assert "step" not in capsys.readouterr().err

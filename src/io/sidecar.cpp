@@ -9,6 +9,7 @@
 #include "physgen/core/check.h"
 #include "physgen/core/version.h"
 #include "physgen/io/atomic_file.h"
+#include "physgen/io/hdf5.h"
 #include "physgen/io/npy.h"
 
 namespace physgen {
@@ -88,11 +89,15 @@ nlohmann::json read_sidecar(const std::string& npy_path) {
   return j;
 }
 
-void write_sidecar(const std::string& npy_path, nlohmann::json meta) {
+nlohmann::json stamped_meta(nlohmann::json meta) {
   check_arg(meta.is_object(), "meta", meta.dump(), "a JSON object");
   if (!meta.contains("physgen_version")) meta["physgen_version"] = version();
   if (!meta.contains("created")) meta["created"] = utc_timestamp();
-  write_file_atomic(sidecar_path(npy_path), meta.dump(2) + "\n");
+  return meta;
+}
+
+void write_sidecar(const std::string& npy_path, nlohmann::json meta) {
+  write_file_atomic(sidecar_path(npy_path), stamped_meta(std::move(meta)).dump(2) + "\n");
 }
 
 void to_json(nlohmann::json& j, const EnsembleMeta& m) {
@@ -182,22 +187,44 @@ void validate_ensemble(const torch::Tensor& x, const EnsembleMeta& meta, const s
 
 void save_ensemble(const std::string& path, const torch::Tensor& x, const EnsembleMeta& meta) {
   validate_ensemble(x, meta, "ensemble for " + path, Blame::argument);
+  if (is_hdf5_path(path)) {
+    write_h5_ensemble(path, x, stamped_meta(meta));
+    return;
+  }
   write_npy(path, x);
   write_sidecar(path, meta);
 }
 
 std::pair<torch::Tensor, EnsembleMeta> load_ensemble(const std::string& path) {
+  const bool h5 = is_hdf5_path(path);
   {
     // The commands that load an ensemble work on float64 copies of it: check both fit.
-    const NpyHeader h = read_npy_header(path);
+    torch::ScalarType dtype;
+    std::vector<int64_t> shape;
+    if (h5) {
+      const H5FieldsInfo info = read_h5_info(path);
+      dtype = info.dtype;
+      shape = info.shape;
+    } else {
+      const NpyHeader h = read_npy_header(path);
+      dtype = h.dtype;
+      shape = h.shape;
+    }
     int64_t numel = 1;
-    for (int64_t s : h.shape) numel = s > 0 && numel > (int64_t{1} << 60) / s ? (int64_t{1} << 60) : numel * s;
-    check_memory(numel * (static_cast<int64_t>(c10::elementSize(h.dtype)) + 8),
-                 "ensemble " + shape_string(h.shape) + " with a float64 working copy", "file", path);
+    for (int64_t s : shape) numel = s > 0 && numel > (int64_t{1} << 60) / s ? (int64_t{1} << 60) : numel * s;
+    check_memory(numel * (static_cast<int64_t>(c10::elementSize(dtype)) + 8),
+                 "ensemble " + shape_string(shape) + " with a float64 working copy", "file", path);
   }
-  auto x = read_npy(path);
-  const auto j = read_sidecar(path);
-  auto meta = ensemble_meta_from_json(j, sidecar_path(path));
+  torch::Tensor x;
+  EnsembleMeta meta;
+  if (h5) {
+    auto [data, j] = read_h5_ensemble(path);
+    x = std::move(data);
+    meta = ensemble_meta_from_json(j, path);
+  } else {
+    x = read_npy(path);
+    meta = ensemble_meta_from_json(read_sidecar(path), sidecar_path(path));
+  }
   validate_ensemble(x, meta, path, Blame::file);
   return {std::move(x), std::move(meta)};
 }

@@ -13,6 +13,7 @@
 #include "physgen/core/progress.h"
 #include "physgen/core/shape.h"
 #include "physgen/io/atomic_file.h"
+#include "physgen/io/hdf5.h"
 #include "physgen/io/npy_rows.h"
 
 namespace physgen {
@@ -200,19 +201,29 @@ StreamResult record_chain_to_file(MarkovChain& chain, const RecordOptions& opts,
   int64_t therm_done = 0, samples_done = 0;
   StreamResult result;
   result.shape = shape;
+  // An .h5 target streams to the same .npy-format partial file and is converted at the end:
+  // the disk must hold the partial and the HDF5 copy (at most the same size) at once.
+  const bool h5 = is_hdf5_path(stream.path);
+  auto create_partial = [&] {
+    if (h5) {
+      check_disk_space(2 * row_bytes * C * S, stream.path, "ensemble (" + partial + " and its HDF5 copy)", "samples",
+                       std::to_string(S));
+    }
+    return NpyRowFile::create(partial, stream.dtype, shape, "samples", std::to_string(S));
+  };
   NpyRowFile rows = [&]() -> NpyRowFile {
     if (!stream.resume) {
       check_arg(!file_exists(partial), "out", stream.path,
                 "a file with no interrupted run: " + partial +
                     " exists (continue it with resume, the CLI's --resume, or delete it and " + resume_file + ")");
-      return NpyRowFile::create(partial, stream.dtype, shape, "samples", std::to_string(S));
+      return create_partial();
     }
     check_arg(file_exists(partial), "resume", stream.path,
               "an interrupted run to continue: there is no " + partial);
     if (!file_exists(resume_file)) {
       // Killed before its first snapshot (during thermalisation): nothing to continue from.
       remove_file(partial);
-      return NpyRowFile::create(partial, stream.dtype, shape, "samples", std::to_string(S));
+      return create_partial();
     }
     ResumeState r = read_resume_file(resume_file);
     const nlohmann::json& was = r.progress.at("run");
@@ -281,14 +292,26 @@ StreamResult record_chain_to_file(MarkovChain& chain, const RecordOptions& opts,
     progress.update(opts.therm + samples_done * opts.every);
     if (samples_done < S) poll();
   }
+  // An .h5 target: a snapshot of the finished run first, so that a conversion that fails (a
+  // full disk, say) is finished by a resume without running the chain again.
+  if (h5) take_snapshot();
   progress.finish();
   rows.close();
   EnsembleMeta m = meta(chain);
   check_arg(m.chains == C && m.samples_per_chain == S, "meta", std::to_string(m.chains) + " x " +
             std::to_string(m.samples_per_chain), std::to_string(C) + " chains x " + std::to_string(S) + " samples");
   m.layout = "chain-major";
-  write_sidecar(stream.path, nlohmann::json(m));
-  rename_file(partial, stream.path);
+  if (h5) {
+    // The partial converted block by block (never the whole ensemble in memory), written
+    // atomically; the partial goes only once FILE.h5 is complete.
+    const NpyRowFile in = NpyRowFile::open(partial, stream.dtype, event);
+    write_h5_ensemble_rows(stream.path, stream.dtype, shape, stamped_meta(nlohmann::json(m)),
+                           [&](int64_t first, int64_t count) { return in.read_rows(first, count); });
+    remove_file(partial);
+  } else {
+    write_sidecar(stream.path, nlohmann::json(m));
+    rename_file(partial, stream.path);
+  }
   remove_file(resume_file);
   return result;
 }

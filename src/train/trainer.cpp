@@ -176,7 +176,7 @@ void Trainer::resume(const std::string& path) {
   step_ = info.step;
 }
 
-TrainResult Trainer::fit(const torch::Tensor& data, int64_t stop_at, const std::function<bool()>& should_stop) {
+TrainResult Trainer::fit(const torch::Tensor& data, int64_t stop_at, const std::function<bool(int64_t, double)>& should_stop) {
   TrainResult result;
   if (data.defined()) {
     check_arg(data.dim() >= 1 && data.size(0) >= 1, "data", data.sizes(), "a non-empty (N, ...) tensor");
@@ -238,7 +238,7 @@ TrainResult Trainer::fit(const torch::Tensor& data, int64_t stop_at, const std::
     if (!options_.checkpoint_path().empty() && options_.checkpoint_every() > 0 &&
         step_ % options_.checkpoint_every() == 0)
       save(options_.checkpoint_path());
-    if (should_stop && step_ < end && should_stop()) {
+    if (should_stop && should_stop(step_, loss) && step_ < end) {  // called on every step, the last too
       result.status = TrainResult::Status::Interrupted;
       result.message = "training interrupted after step " + std::to_string(step_) +
                        (options_.checkpoint_path().empty()

@@ -66,7 +66,7 @@ run $PG train flow-matching --data "$T/toy.npy" --config "$T/short.toml" --out "
 run $PG sample --model "$T/fm.pt" --n 64 --solver rk4 --steps 4 --out "$T/fm.npy" --json $C
 has "$T/out" '"nfe": 16' "flow matching with 4 RK4 steps costs 16 function evaluations"
 expect_error 2 "solver" $PG sample --model "$T/fm.pt" --n 8 --solver bogus --out "$T/x.npy" $C
-expect_error 2 "\-\-mcmc" $PG sample --model "$T/fm.pt" --n 8 --mcmc --out "$T/x.npy" $C
+expect_error 2 "argument mcmc" $PG sample --model "$T/fm.pt" --n 8 --mcmc --out "$T/x.npy" $C
 run $PG train cnf --data "$T/toy.npy" --config "$T/short.toml" --out "$T/cnf.pt" $C
 run $PG sample --model "$T/cnf.pt" --n 64 --solver midpoint --steps 3 --out "$T/cnf.npy" --json $C
 has "$T/out" '"nfe": 6' "a CNF with 3 midpoint steps costs 6 function evaluations"

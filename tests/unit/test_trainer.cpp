@@ -96,6 +96,44 @@ TEST(Trainer, ResumeReproducesUninterruptedLosses) {
   std::remove(ckpt.c_str());
 }
 
+TEST(Trainer, ShouldStopInterruptsWithAResumableCheckpoint) {
+  // A stop request (Ctrl-C in the Python module) after step 12: status Interrupted, the
+  // checkpoint holds step 12, and resuming reproduces the uninterrupted run's losses.
+  auto data = make_data();
+  auto opts = TrainerOptions().steps(30).batch_size(32).lr(3e-2).log_every(1).progress(false);
+  seed_all(5);
+  RegressionTask full;
+  auto r_full = Trainer(full, opts).fit(data);
+  ASSERT_EQ(r_full.history.size(), 30u);
+
+  const std::string ckpt = temp_path("interrupt.pt");
+  seed_all(5);
+  RegressionTask first;
+  Trainer t_first(first, TrainerOptions(opts).checkpoint_path(ckpt));
+  int64_t calls = 0;
+  auto r = t_first.fit(data, -1, [&](int64_t step, double) { return ++calls == 12 && step == 12; });
+  EXPECT_EQ(r.status, TrainResult::Status::Interrupted);
+  EXPECT_EQ(r.steps_done, 12);
+  EXPECT_NE(r.message.find("after step 12"), std::string::npos) << r.message;
+  ASSERT_TRUE(std::filesystem::exists(ckpt));
+
+  seed_all(123);
+  RegressionTask second;
+  Trainer t_second(second, opts);
+  t_second.resume(ckpt);
+  EXPECT_EQ(t_second.step(), 12);
+  auto r_second = t_second.fit(data);
+  ASSERT_EQ(r_second.history.size(), 18u);
+  for (size_t i = 0; i < 18; ++i) EXPECT_EQ(r_second.history[i].loss, r_full.history[12 + i].loss);
+  // Control: a callback that never fires changes nothing.
+  seed_all(5);
+  RegressionTask third;
+  auto r_third = Trainer(third, opts).fit(data, -1, [](int64_t, double) { return false; });
+  EXPECT_EQ(r_third.status, TrainResult::Status::Finished);
+  EXPECT_EQ(r_third.history.back().loss, r_full.history.back().loss);
+  std::remove(ckpt.c_str());
+}
+
 TEST(Trainer, StopsOnNonFiniteLossWithoutCheckpoint) {
   auto data = make_data();
   const std::string ckpt = temp_path("nan.pt");

@@ -28,9 +28,10 @@ struct TrainRequest {
   uint64_t seed = 1;           ///< seed_all(seed) before the model is built
   bool progress = true;        ///< progress bar (a terminal only)
   torch::Device device = torch::kCPU;
-  /// Called after every step; true stops the run with status "interrupted" after checkpointing
-  /// (Trainer::fit). The Python module checks Python's pending signals here (Ctrl-C).
-  std::function<bool()> should_stop;
+  /// Called after every step with the global step and its loss; true stops the run with status
+  /// "interrupted" after checkpointing (Trainer::fit). The Python module checks Python's
+  /// pending signals here (Ctrl-C) and prints progress where there is no terminal (notebooks).
+  std::function<bool(int64_t step, double loss)> should_stop;
 };
 
 /// Trains and returns the report `physgen train --json` prints: family, objective, system,

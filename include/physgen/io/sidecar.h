@@ -1,13 +1,17 @@
 #pragma once
-// JSON sidecars and ensembles: FILE.npy holds the samples, FILE.npy.json what they are.
+// JSON sidecars and ensembles: FILE.npy holds the samples, FILE.npy.json what they are
+// (or one FILE.h5 holds both).
 //
-// Every ensemble physgen writes is a pair
+// Every ensemble physgen writes is either a pair
 //   FILE.npy       samples, (N, L, L) for lattice systems or (N, d) for point clouds
 //   FILE.npy.json  metadata: system, parameters, generator, algorithm, seed,
 //                  chains, samples per chain, layout, physgen version, creation time
-// so an ensemble can be measured, compared or trained on without remembering
-// how it was made. Layout "chain-major": row c * S + t is sample t of chain c
-// (S = samples_per_chain); "sample-major": row t * C + c.
+// or, for a path ending in .h5 / .hdf5 (is_hdf5_path), one HDF5 file: the samples in the
+// dataset /fields and the same metadata as its attributes (io/hdf5.h; no sidecar file is
+// written or read). save_ensemble / load_ensemble pick the format by the extension, so every
+// command that reads or writes ensembles takes both. An ensemble can thus be measured,
+// compared or trained on without remembering how it was made. Layout "chain-major": row
+// c * S + t is sample t of chain c (S = samples_per_chain); "sample-major": row t * C + c.
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -34,6 +38,10 @@ void write_sidecar(const std::string& npy_path, nlohmann::json meta);
 
 /// The current time as ISO-8601 UTC with seconds, "YYYY-MM-DDTHH:MM:SSZ".
 std::string utc_timestamp();
+
+/// `meta` with "physgen_version" and "created" added when absent: the metadata physgen stores
+/// (write_sidecar, and the attributes of an .h5 ensemble).
+nlohmann::json stamped_meta(nlohmann::json meta);
 
 /// What an ensemble is. JSON keys equal the field names; required on reading:
 /// system, params, generator, algorithm, seed, chains, samples_per_chain
@@ -73,11 +81,15 @@ void validate_ensemble(const torch::Tensor& x, const EnsembleMeta& meta, const s
 
 /// Validates (InvalidArgument on failure) and writes `x` to `path` (.npy) and
 /// its sidecar `path + ".json"` (both atomically; the npy first, so a sidecar
-/// always describes a complete npy).
+/// always describes a complete npy). A `path` ending in .h5 / .hdf5 is written as one HDF5
+/// file instead (write_h5_ensemble: the samples and stamped_meta(meta) as attributes,
+/// atomically; no sidecar).
 void save_ensemble(const std::string& path, const torch::Tensor& x, const EnsembleMeta& meta);
 
-/// Reads `path` and its sidecar and validates them against each other
-/// (IoError naming the file on any problem). Returns the CPU tensor and its metadata.
+/// Reads `path` and its sidecar (for .h5 / .hdf5: the file's /fields and its attributes,
+/// read_h5_ensemble) and validates them against each other (IoError naming the file on any
+/// problem, e.g. "FILE.h5: missing required key 'seed'"). The memory for the data and a
+/// float64 working copy is checked first. Returns the CPU tensor and its metadata.
 std::pair<torch::Tensor, EnsembleMeta> load_ensemble(const std::string& path);
 
 }  // namespace physgen

@@ -31,7 +31,7 @@ torch::Tensor record_chain(MarkovChain& chain, const RecordOptions& opts);
 
 /// Where and how record_chain_to_file() streams an ensemble.
 struct StreamOptions {
-  std::string path;                           ///< the final FILE.npy
+  std::string path;                           ///< the final FILE.npy, or FILE.h5 / FILE.hdf5 (io/hdf5.h)
   torch::ScalarType dtype = torch::kFloat32;  ///< stored dtype (states are converted row by row)
   /// Wall-clock seconds between snapshots while recording (0: after every recorded sample).
   /// One is also taken at the end of thermalisation and on SIGINT / SIGTERM.
@@ -66,6 +66,11 @@ std::string resume_path(const std::string& npy_path);
 /// chain's random streams are part of the snapshot). On SIGINT / SIGTERM it throws Interrupted
 /// after the snapshot. When done, the sidecar from `meta()` (called with the finished chain)
 /// is written atomically, FILE.npy.partial is renamed to FILE.npy and FILE.npy.resume removed.
+/// For a FILE.h5 (or .hdf5) target the rows stream to FILE.h5.partial and resume exactly as
+/// above (the partial is a .npy file whatever its name); at the end a last snapshot is taken,
+/// the partial is converted block by block into FILE.h5 (write_h5_ensemble_rows: the metadata
+/// as attributes, no sidecar, atomically) and then removed with the resume file. The disk
+/// must hold the partial and its HDF5 copy at once (checked when the partial is created).
 /// Errors (InvalidArgument, before anything runs): a FILE.npy.partial without `resume` (an
 /// interrupted run would be overwritten), `resume` without FILE.npy.partial, a resume whose
 /// settings differ from the interrupted run's (naming the key and both values), a chain that

@@ -148,11 +148,12 @@ class Trainer {
   /// uniformly with replacement by torch::randint from the default generator.
   /// `stop_at` >= 0 stops after that global step (a planned interruption; the
   /// schedule still follows options.steps()), writing the checkpoint as usual.
-  /// `should_stop`, when given, is called after every completed step; true ends the run with
-  /// status Interrupted after writing the checkpoint (the Python module passes a check of
-  /// Python's pending signals, so Ctrl-C in a notebook stops training cleanly).
+  /// `should_stop(step, loss)`, when given, is called after every completed step with the
+  /// global step reached and that step's loss, the last step included; true before the last
+  /// step ends the run with status Interrupted after writing the checkpoint (the Python module checks Python's pending signals there,
+  /// so Ctrl-C in a notebook stops training cleanly, and reports progress to Python).
   TrainResult fit(const torch::Tensor& data = torch::Tensor(), int64_t stop_at = -1,
-                  const std::function<bool()>& should_stop = {});
+                  const std::function<bool(int64_t step, double loss)>& should_stop = {});
 
   int64_t step() const { return step_; }
   const TrainerOptions& options() const { return options_; }

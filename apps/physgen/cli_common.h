@@ -37,5 +37,7 @@ void register_inpaint(CLI::App& app);
 void register_translate(CLI::App& app);
 void register_interpolate(CLI::App& app);
 void register_fit_couplings(CLI::App& app);
+void register_anneal(CLI::App& app);
+void register_problem(CLI::App& app);
 
 }  // namespace physgen::cli

@@ -32,6 +32,8 @@ int main(int argc, char** argv) {
   physgen::cli::register_translate(app);
   physgen::cli::register_interpolate(app);
   physgen::cli::register_fit_couplings(app);
+  physgen::cli::register_anneal(app);
+  physgen::cli::register_problem(app);
 
   try {
     app.parse(argc, argv);

@@ -148,6 +148,10 @@
 #include "physgen/mcmc/phi4_metropolis.h"
 #include "physgen/mcmc/simulate.h"
 
+// ising_machines/
+#include "physgen/ising_machines/problem.h"
+#include "physgen/ising_machines/solvers.h"
+
 // zoo/
 #include "physgen/zoo/kit.h"
 #include "physgen/zoo/model.h"

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# CLI test of the Ising machines (docs/ising_machines.md): `physgen problem` writes instances
+# `physgen anneal` reads back; every solver reaches the optimum of a small Max-Cut instance
+# whose cut is known by hand (a 12-node even cycle: every edge cut, cut 12) and reports
+# success_probability / tts99_s / best_cut; the best configuration is written; bad input
+# fails with exit 2 (a setting) or 3 (a malformed file) naming what is wrong.
+# Usage: tests/cli/test_anneal_cli.sh [PATH/TO/physgen]   (default ./build/physgen)
+source "$(dirname "$0")/lib.sh" physgen_anneal_cli "$@"
+PY=/usr/bin/python3
+
+# a 12-cycle in the G-set format: the bipartite graph's maximum cut is every edge
+{ echo "12 12"; for i in $(seq 1 12); do echo "$i $(( i % 12 + 1 )) 1"; done; } > "$T/cycle.txt"
+for solver in sa pt sb-ballistic sb-discrete; do
+  run $PG anneal --problem "$T/cycle.txt" --solver $solver --replicas 16 --sweeps 300 --target 12 \
+    --out "$T/best_$solver.txt" --json --quiet $C
+  $PY - "$T/out" "$T/best_$solver.txt" <<'EOF' && ok "$solver: cut 12, success probability > 0, keys" || bad "$solver: $(cat "$T/out")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+for k in ("best_energy", "best_cut", "success_probability", "tts99_s", "sweeps", "replicas", "solver"):
+    assert k in r, k
+assert r["best_cut"] == 12 and r["best_energy"] == -12, r
+assert r["success_probability"] > 0 and r["tts99_s"] > 0
+s = [int(v) for v in open(sys.argv[2]).read().split()]
+assert len(s) == 12 and all(s[i] != s[(i + 1) % 12] for i in range(12)), s
+EOF
+done
+
+# generated instances round-trip through the file format
+run $PG problem sk --n 40 --seed 3 --out "$T/sk.txt"
+has "$T/sk.txt" "^# kind sk" "sk instance has its header"
+run $PG anneal --problem "$T/sk.txt" --solver pt --replicas 4 --sweeps 200 --json --quiet $C
+has "$T/out" '"exchange_acceptance"' "pt reports its exchange acceptance"
+run $PG problem maxcut-random --n 100 --density 0.06 --seed 1 --out "$T/g.txt"
+has "$T/g.txt" "^100 [0-9]+$" "random Max-Cut instance is a plain G-set file"
+run $PG anneal --problem "$T/g.txt" --solver sb-discrete --replicas 8 --sweeps 500 $C
+has "$T/out" "cut [0-9]+" "table output names the cut"
+run $PG problem partition --n 16 --seed 2 --out "$T/part.txt"
+run $PG anneal --problem "$T/part.txt" --solver sa --replicas 8 --sweeps 500 --json --quiet $C
+$PY -c "import json,sys; r=json.load(open('$T/out')); assert r['best_objective'] >= 0" \
+  && ok "partition objective (squared residue) is >= 0" || bad "partition: $(cat "$T/out")"
+
+# bad input
+expect_error 2 "argument solver = 'qa'" $PG anneal --problem "$T/cycle.txt" --solver qa $C
+expect_error 2 "argument replicas = 0" $PG anneal --problem "$T/cycle.txt" --replicas 0 $C
+printf '3 2\n1 2 1\n' > "$T/short.txt"
+expect_error 3 "announces 2 edges, the file has 1" $PG anneal --problem "$T/short.txt" $C
+expect_error 3 "cannot open problem file" $PG anneal --problem "$T/nothere.txt" $C
+expect_error 2 "argument kind = 'tsp'" $PG problem tsp --out "$T/x.txt"
+finish

@@ -12,12 +12,14 @@
 #include "physgen/core/check.h"
 #include "physgen/models/diffusion/score_sde.h"
 #include "physgen/models/diffusion/sde.h"
+#include "physgen/zoo/model.h"
 #include "physgen/zoo/zoo.h"
 #include "physgen/zoo/model_task.h"
 #include "physgen/train/trainer.h"
 
 namespace {
 
+using physgen::Condition;
 using physgen::InvalidArgument;
 using physgen::Model;
 using physgen::ModelSpec;

@@ -2,13 +2,13 @@
 // Ising machines: heuristic ground-state solvers for IsingProblem, each batched over many
 // independent replicas (trials).
 //
-//  * "sa": simulated annealing. Sequential single-spin sweeps (Metropolis, or heat-bath)
-//    with local fields f_i = sum_j J_ij s_j + h_i kept up to date, dE_i = 2 s_i f_i, under
+//  * "sa": simulated annealing. Single-spin sweeps in a fresh random site order (Metropolis
+//    or heat-bath) with local fields f_i = sum_j J_ij s_j + h_i kept up to date, dE_i = 2 s_i f_i, under
 //    a geometric schedule beta_k = beta_start (beta_end / beta_start)^(k / (S - 1)).
 //    Reference: S. Kirkpatrick, C. D. Gelatt & M. P. Vecchi, Science 220, 671 (1983).
 //  * "pt": parallel tempering (replica exchange). Each replica is a ladder of M copies at
-//    geometrically spaced beta_min..beta_max; every sweep is one Metropolis sweep of every
-//    copy followed by exchange attempts between neighbouring rungs (even pairs on even
+//    geometrically spaced beta_min..beta_max; every sweep is one Metropolis sweep (random order) of
+//    every copy followed by exchange attempts between neighbouring rungs (even pairs on even
 //    sweeps, odd pairs on odd sweeps), accepted with min(1, exp((beta_k - beta_{k+1})
 //    (E_k - E_{k+1}))). The acceptance of each pair is reported.
 //    Reference: K. Hukushima & K. Nemoto, J. Phys. Soc. Jpn. 65, 1604 (1996).
@@ -124,6 +124,7 @@ class ParallelTempering {
   std::vector<int64_t> acc_, tries_;  // (runs, M - 1)
   std::vector<double> best_e_;
   std::vector<int8_t> best_s_;
+  std::vector<int32_t> order_;  // (runs, n) site visiting order
 };
 
 // --- exact results for small problems --------------------------------------------------

@@ -48,7 +48,7 @@ void register_anneal(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--beta-end", f->o.beta_end, "sa: last beta; pt: coldest rung")->capture_default_str();
   sub->add_option("--temperatures", f->o.temperatures, "pt: rungs per ladder")->capture_default_str();
-  sub->add_option("--dt", f->o.dt, "sb: time step")->capture_default_str();
+  sub->add_option("--dt", f->o.dt, "sb: time step (0: min(1.25, 1.6 / omega_max), stable for the spectrum of J)")->capture_default_str();
   sub->add_option("--c0", f->o.c0, "sb: coupling scale (0: 0.5 / (sqrt(n) rms J))")->capture_default_str();
   sub->add_option("--target", f->target,
                   "what a trial must reach to count as a success: an energy E, or for a Max-Cut "
@@ -83,11 +83,16 @@ void register_anneal(CLI::App& app) {
                           {"offset", p.offset},
                           {"best_objective", r.best_energy + p.offset}};
     if (p.is_maxcut()) out["best_cut"] = p.cut_from_energy(r.best_energy);
+    out["replica_best_energies"] = r.replica_best;
     if (std::isfinite(target_energy)) {
       const double ps = success_probability(r, target_energy);
       out["target_energy"] = target_energy;
       out["success_probability"] = ps;
       out["tts99_s"] = number_or_null(tts99(r, ps));
+    }
+    if (r.sb_dt > 0) {
+      out["dt"] = r.sb_dt;
+      out["c0"] = r.sb_c0;
     }
     if (!r.exchange_acceptance.empty()) {
       out["exchange_acceptance"] = r.exchange_acceptance;

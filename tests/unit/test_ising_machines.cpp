@@ -186,6 +186,28 @@ TEST(IsingMachines, EverySolverFindsTheExactGroundStateOfSmallInstances) {
   }
 }
 
+TEST(IsingMachines, SimulatedBifurcationStaysStableOnMaxCutGraphs) {
+  // A dense random Max-Cut graph (J = -w has an eigenvalue near -mean degree): at Goto's
+  // dt = 1.25 the oscillators are unstable and the cut stays near a random one (W / 2); the
+  // automatic dt must reach within 2% of what SA finds.
+  const IsingProblem p = generate_maxcut_random(300, 0.1, false, 5);
+  SolverOptions sa;
+  sa.replicas = 8;
+  sa.sweeps = 500;
+  const double sa_cut = p.cut_from_energy(solve_ising(p, sa).best_energy);
+  for (const std::string solver : {"sb-ballistic", "sb-discrete"}) {
+    SolverOptions o;
+    o.solver = solver;
+    o.replicas = 8;
+    o.sweeps = 1000;
+    const SolverResult good = solve_ising(p, o);
+    EXPECT_GT(p.cut_from_energy(good.best_energy), 0.98 * sa_cut) << solver << " dt " << good.sb_dt;
+    EXPECT_LT(good.sb_dt, 1.25);
+    o.dt = 1.25;
+    EXPECT_LT(p.cut_from_energy(solve_ising(p, o).best_energy), 0.9 * sa_cut) << solver << " at dt 1.25";
+  }
+}
+
 TEST(IsingMachines, ACrippledSolverMissesTheGroundState) {
   // Random states (one sweep at beta ~ 0, two trials) on three instances: what the test above
   // would see from a solver that does not anneal. It must not reach E0 on any of them.

@@ -19,7 +19,9 @@
 //    z = x (ballistic, bSB) or z = sign(x) (discrete, dSB), a(t) rising linearly from 0 to
 //    a0 = 1, the inelastic wall |x| <= 1 (where |x| > 1: x = sign(x), y = 0), x and y
 //    started uniform in [-0.1, 0.1]; c0 = 0.5 / (sqrt(n) sigma_J) with sigma_J the rms
-//    coupling over all n (n - 1) ordered pairs (Goto 2021's choice) unless given. The
+//    coupling over all n (n - 1) ordered pairs (Goto 2021's choice) unless given; dt = 1.25
+//    (Goto's) unless the spectrum of J makes it unstable: dt = min(1.25, 1.6 / omega_max),
+//    omega_max^2 = a0 + c0 max|lambda(J)| (Max-Cut graphs need this; see solvers.cpp). The
 //    spins are sign(x); each replica's best energy is tracked every `sb_eval_every`
 //    iterations and at the end. Written with LibTorch (a sparse or dense J x product), so
 //    it runs on any device.
@@ -50,7 +52,7 @@ struct SolverOptions {
   double beta_start = 0.1;     ///< SA: first beta; PT: the hottest rung
   double beta_end = 3.0;       ///< SA: last beta;  PT: the coldest rung
   int64_t temperatures = 16;   ///< PT: rungs per ladder (>= 2)
-  double dt = 1.25;            ///< SB time step
+  double dt = 0.0;             ///< SB time step; 0: min(1.25, 1.6 / omega_max) (solvers.cpp)
   double c0 = 0.0;             ///< SB coupling scale; 0: 0.5 / (sqrt(n) sigma_J)
   int64_t sb_eval_every = 10;  ///< SB: evaluate sign(x)'s energy every this many iterations
   double time_limit_s = 0.0;   ///< stop (between sweeps) after this many seconds; 0: none
@@ -71,6 +73,7 @@ struct SolverResult {
   std::vector<double> replica_best;   ///< each replica's best energy
   std::vector<double> exchange_acceptance;  ///< PT: per neighbouring pair (M - 1 values)
   std::vector<double> betas;          ///< PT: the ladder
+  double sb_dt = 0.0, sb_c0 = 0.0;    ///< SB: the time step and coupling scale used
 };
 
 /// {"sa", "pt", "sb-ballistic", "sb-discrete"}.

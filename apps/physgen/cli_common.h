@@ -39,5 +39,6 @@ void register_interpolate(CLI::App& app);
 void register_fit_couplings(CLI::App& app);
 void register_anneal(CLI::App& app);
 void register_problem(CLI::App& app);
+void register_boltzmann_fit(CLI::App& app);
 
 }  // namespace physgen::cli

@@ -1,7 +1,8 @@
 // `physgen anneal --problem FILE --solver sa|pt|sb-ballistic|sb-discrete ... [--json]`: an
 // Ising machine run on a general Ising problem (ising_machines/solvers.h), and
 // `physgen problem sk|maxcut-random|maxcut-regular|toroidal|ea|partition ... --out FILE`:
-// instances in the edge-list format (ising_machines/problem.h).
+// instances in the edge-list format (ising_machines/problem.h), and `physgen boltzmann-fit`:
+// Boltzmann machine learning of J and h from spin data (ising_machines/boltzmann.h).
 #include <cmath>
 #include <iostream>
 #include <limits>
@@ -9,6 +10,8 @@
 #include "cli_common.h"
 #include "physgen/core/check.h"
 #include "physgen/io/atomic_file.h"
+#include "physgen/io/hdf5.h"
+#include "physgen/ising_machines/boltzmann.h"
 #include "physgen/ising_machines/problem.h"
 #include "physgen/ising_machines/solvers.h"
 
@@ -167,6 +170,58 @@ void register_problem(CLI::App& app) {
     }
     write_problem(f->out, p);
     std::cout << "wrote " << f->out << ": " << p.info().dump() << "\n";
+  });
+}
+
+}  // namespace physgen::cli
+
+namespace physgen::cli {
+
+void register_boltzmann_fit(CLI::App& app) {
+  struct Flags {
+    std::string data, structure = "all", out;
+    BoltzmannFitOptions o;
+    bool json = false;
+    CommonOptions common;
+  };
+  auto f = std::make_shared<Flags>();
+  auto* sub = app.add_subcommand(
+      "boltzmann-fit",
+      "fit the couplings J and fields h of a fully visible Ising model (Boltzmann machine) to "
+      "spin data by maximum likelihood, with persistent parallel tempering for the model statistics");
+  sub->add_option("--data", f->data, "spins +-1: (N, n) or (N, L, L) in .npy or .h5")->required();
+  sub->add_option("--structure", f->structure,
+                  "which pairs are learned: 'all' (every pair) or a problem file whose edges are used "
+                  "(its couplings are the starting point)")
+      ->capture_default_str();
+  sub->add_option("--steps", f->o.steps, "gradient steps")->capture_default_str();
+  sub->add_option("--lr", f->o.lr, "gradient-ascent step size")->capture_default_str();
+  sub->add_option("--chains", f->o.chains, "persistent PT ladders")->capture_default_str();
+  sub->add_option("--rungs", f->o.rungs, "rungs per ladder (beta-min .. 1)")->capture_default_str();
+  sub->add_option("--beta-min", f->o.beta_min, "hottest rung")->capture_default_str();
+  sub->add_option("--sweeps-per-step", f->o.sweeps_per_step, "PT sweeps per step")->capture_default_str();
+  sub->add_option("--seed", f->o.seed, "random seed")->capture_default_str();
+  sub->add_option("--out", f->out, "write the fitted model as a problem file (physgen anneal reads it)");
+  sub->add_flag("--json", f->json, "print one JSON object (couplings, fields, final gradient)");
+  add_common_options(sub, f->common);
+  sub->callback([f] {
+    apply_common_options(f->common);
+    torch::Tensor x = read_array(f->data);
+    check_arg(x.dim() >= 2, "data", x.sizes(), "(N, n) or (N, L, L) spins");
+    x = x.reshape({x.size(0), -1});
+    const IsingProblem structure =
+        f->structure == "all" ? complete_structure(x.size(1)) : read_problem(f->structure);
+    const BoltzmannFit fit = fit_boltzmann_machine(x, structure, f->o);
+    if (!f->out.empty()) write_problem(f->out, fit.model);
+    nlohmann::json out = fit.to_json();
+    out["data"] = f->data;
+    if (f->json) {
+      print_json(out);
+    } else {
+      std::cout << "boltzmann-fit: " << fit.model.n << " spins, " << fit.model.edges() << " couplings, "
+                << out["steps"] << " steps, final max |gradient| " << out["final_gradient_max"] << "\n";
+      if (!f->out.empty()) std::cout << "wrote " << f->out << "\n";
+    }
   });
 }
 

@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   physgen::cli::register_fit_couplings(app);
   physgen::cli::register_anneal(app);
   physgen::cli::register_problem(app);
+  physgen::cli::register_boltzmann_fit(app);
 
   try {
     app.parse(argc, argv);

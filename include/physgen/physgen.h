@@ -149,6 +149,7 @@
 #include "physgen/mcmc/simulate.h"
 
 // ising_machines/
+#include "physgen/ising_machines/boltzmann.h"
 #include "physgen/ising_machines/problem.h"
 #include "physgen/ising_machines/solvers.h"
 

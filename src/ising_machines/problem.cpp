@@ -35,8 +35,7 @@ IsingProblem IsingProblem::from_edges(int64_t n, const std::vector<IsingEdge>& c
   std::map<std::pair<int64_t, int64_t>, double> pairs;
   for (const auto& c : couplings) pairs[{std::min(c.i, c.j), std::max(c.i, c.j)}] += c.w;
   std::vector<std::vector<std::pair<int32_t, double>>> rows(n);
-  for (const auto& [ij, w] : pairs) {
-    if (w == 0.0) continue;
+  for (const auto& [ij, w] : pairs) {  // zero couplings are kept: a structure to learn on
     rows[ij.first].push_back({static_cast<int32_t>(ij.second), w});
     rows[ij.second].push_back({static_cast<int32_t>(ij.first), w});
   }

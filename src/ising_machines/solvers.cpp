@@ -370,6 +370,17 @@ void ParallelTempering::sweep(int64_t count) {
   }
 }
 
+void ParallelTempering::refresh() {
+  const int64_t M = rungs(), n = p_->n;
+  at::parallel_for(0, runs_ * M, 1, [&](int64_t b, int64_t e) {
+    for (int64_t c = b; c < e; ++c) {
+      compute_fields(*p_, &spins_[c * n], &fields_[c * n]);
+      energy_[c] = p_->energy(&spins_[c * n]);
+    }
+  });
+  for (int64_t r = 0; r < runs_; ++r) best_e_[r] = p_->energy(&best_s_[r * n]);
+}
+
 const int8_t* ParallelTempering::state(int64_t r, int64_t k) const {
   return &spins_[(r * rungs() + slot_[r * rungs() + k]) * p_->n];
 }

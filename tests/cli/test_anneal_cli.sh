@@ -39,6 +39,27 @@ run $PG anneal --problem "$T/part.txt" --solver sa --replicas 8 --sweeps 500 --j
 $PY -c "import json,sys; r=json.load(open('$T/out')); assert r['best_objective'] >= 0" \
   && ok "partition objective (squared residue) is >= 0" || bad "partition: $(cat "$T/out")"
 
+# Boltzmann learning end to end: square-lattice Ising data at beta = 0.3 (L = 4: 32 bonds),
+# every pair learned. A smoke check of the command with loose bounds (the statistical check
+# against the exact MLE is BoltzmannLearning.RecoversTheCouplingsOfAKnownModel): the lattice
+# bonds come out near beta, the 88 other pairs near 0.
+run $PG simulate ising --L 4 --beta 0.3 --algo heatbath --chains 8 --therm 200 --samples 2000 --seed 5 --out "$T/is4.npy" $C
+run $PG boltzmann-fit --data "$T/is4.npy" --steps 1500 --chains 128 --out "$T/bm.txt" --json $C
+$PY - "$T/out" <<'EOF2' && ok "boltzmann-fit: nearest neighbours ~ beta, others ~ 0" || bad "boltzmann-fit: $(head -c 400 "$T/out")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+L = 4
+def nn(i, j):
+    xi, yi, xj, yj = i % L, i // L, j % L, j // L
+    return (xi == xj and (yi - yj) % L in (1, L - 1)) or (yi == yj and (xi - xj) % L in (1, L - 1))
+near = [w for i, j, w in r["couplings"] if nn(i, j)]
+far = [w for i, j, w in r["couplings"] if not nn(i, j)]
+assert len(near) == 32 and len(far) == 88, (len(near), len(far))
+assert abs(sum(near) / 32 - 0.3) < 0.05, sum(near) / 32
+assert abs(sum(far) / 88) < 0.05 and max(abs(w) for w in far) < 0.2, max(abs(w) for w in far)
+EOF2
+has "$T/bm.txt" "^# kind ising" "the fitted model is a problem file"
+
 # bad input
 expect_error 2 "argument solver = 'qa'" $PG anneal --problem "$T/cycle.txt" --solver qa $C
 expect_error 2 "argument replicas = 0" $PG anneal --problem "$T/cycle.txt" --replicas 0 $C
@@ -46,4 +67,6 @@ printf '3 2\n1 2 1\n' > "$T/short.txt"
 expect_error 3 "announces 2 edges, the file has 1" $PG anneal --problem "$T/short.txt" $C
 expect_error 3 "cannot open problem file" $PG anneal --problem "$T/nothere.txt" $C
 expect_error 2 "argument kind = 'tsp'" $PG problem tsp --out "$T/x.txt"
+$PY -c "import numpy; numpy.save('$T/bm_bad.npy', numpy.zeros((10, 4), dtype=numpy.float32))"
+expect_error 2 "Ising spins" $PG boltzmann-fit --data "$T/bm_bad.npy" $C
 finish

@@ -6,12 +6,14 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <iostream>
 #include <map>
 #include <numeric>
 
 #include <torch/torch.h>
 
 #include "physgen/core/check.h"
+#include "physgen/ising_machines/boltzmann.h"
 #include "physgen/ising_machines/problem.h"
 #include "physgen/ising_machines/solvers.h"
 #include "support/io_test_util.h"
@@ -326,6 +328,138 @@ TEST(IsingMachines, TimeToSolution) {
   EXPECT_TRUE(std::isinf(tts99(r, 0.0)));
   r.replica_best = {-3, -2, -3.0000000001, -1};
   EXPECT_DOUBLE_EQ(success_probability(r, -3), 0.5);
+}
+
+}  // namespace
+}  // namespace physgen
+
+// ---- Boltzmann machine learning -------------------------------------------------------------
+
+namespace physgen {
+namespace {
+
+/// N exact samples of exp(-E) / Z by inverse transform over all 2^n states.
+torch::Tensor exact_samples(const IsingProblem& p, int64_t N, uint64_t seed) {
+  const std::vector<double> E = enumerate_energies(p);
+  const double e0 = *std::min_element(E.begin(), E.end());
+  std::vector<double> cdf(E.size());
+  double acc = 0;
+  for (size_t b = 0; b < E.size(); ++b) cdf[b] = acc += std::exp(-(E[b] - e0));
+  Xoshiro256pp r(seed);
+  torch::Tensor out = torch::empty({N, p.n}, torch::kInt8);
+  auto a = out.accessor<int8_t, 2>();
+  for (int64_t k = 0; k < N; ++k) {
+    const size_t b = std::lower_bound(cdf.begin(), cdf.end(), r.uniform() * acc) - cdf.begin();
+    for (int64_t i = 0; i < p.n; ++i) a[k][i] = (b >> i & 1) ? 1 : -1;
+  }
+  return out;
+}
+
+/// Parameters theta = (J on the edges, h) of a problem, and the model with them set.
+std::vector<double> params_of(const IsingProblem& p) {
+  std::vector<double> t;
+  for (const auto& e : p.edge_list()) t.push_back(e.w);
+  t.insert(t.end(), p.h.begin(), p.h.end());
+  return t;
+}
+IsingProblem with_params(const IsingProblem& s, const std::vector<double>& t) {
+  auto edges = s.edge_list();
+  for (size_t e = 0; e < edges.size(); ++e) edges[e].w = t[e];
+  return IsingProblem::from_edges(s.n, edges, std::vector<double>(t.begin() + edges.size(), t.end()));
+}
+
+/// Covariance of the sufficient statistics (s_i s_j on the edges, s_i) under p: the Fisher
+/// information of one sample.
+torch::Tensor fisher(const IsingProblem& p) {
+  const std::vector<double> E = enumerate_energies(p);
+  const auto edges = p.edge_list();
+  const int64_t K = static_cast<int64_t>(edges.size()) + p.n, S = static_cast<int64_t>(E.size());
+  torch::Tensor phi = torch::empty({S, K}, torch::kFloat64), w = torch::empty({S}, torch::kFloat64);
+  const double e0 = *std::min_element(E.begin(), E.end());
+  for (int64_t b = 0; b < S; ++b) {
+    auto spin = [&](int64_t i) { return (b >> i & 1) ? 1.0 : -1.0; };
+    for (size_t e = 0; e < edges.size(); ++e) phi[b][e] = spin(edges[e].i) * spin(edges[e].j);
+    for (int64_t i = 0; i < p.n; ++i) phi[b][edges.size() + i] = spin(i);
+    w[b] = std::exp(-(E[b] - e0));
+  }
+  w = w / w.sum();
+  torch::Tensor mu = torch::mv(phi.t(), w);
+  return torch::mm(phi.t() * w, phi) - torch::outer(mu, mu);
+}
+
+TEST(BoltzmannLearning, RecoversTheCouplingsOfAKnownModel) {
+  // truth: 8 spins, a ring plus three chords, J in [-0.6, 0.6], h in [-0.2, 0.2]
+  Xoshiro256pp r(21);
+  std::vector<IsingEdge> edges;
+  for (int64_t i = 0; i < 8; ++i) edges.push_back({i, (i + 1) % 8, 1.2 * r.uniform() - 0.6});
+  for (auto [i, j] : {std::pair<int64_t, int64_t>{0, 4}, {1, 5}, {2, 6}}) edges.push_back({i, j, 1.2 * r.uniform() - 0.6});
+  std::vector<double> h(8);
+  for (auto& v : h) v = 0.4 * r.uniform() - 0.2;
+  const IsingProblem truth = IsingProblem::from_edges(8, edges, h);
+  const int64_t N = 5000;
+  const torch::Tensor data = exact_samples(truth, N, 3);
+
+  // the exact maximum-likelihood estimate on these data (Newton with the exact Fisher matrix)
+  IsingProblem structure = truth;
+  for (auto& v : structure.J) v = 0.0;
+  for (auto& v : structure.h) v = 0.0;
+  const IsingMoments dm = data_moments(data, structure);
+  std::vector<double> target = dm.pairs;
+  target.insert(target.end(), dm.means.begin(), dm.means.end());
+  std::vector<double> mle = params_of(structure);
+  for (int it = 0; it < 30; ++it) {
+    const IsingProblem m = with_params(structure, mle);
+    const IsingMoments em = exact_moments(m);
+    std::vector<double> g(target.size());
+    for (size_t k = 0; k < em.pairs.size(); ++k) g[k] = target[k] - em.pairs[k];
+    for (size_t i = 0; i < em.means.size(); ++i) g[em.pairs.size() + i] = target[em.pairs.size() + i] - em.means[i];
+    torch::Tensor step = torch::linalg_solve(fisher(m), torch::tensor(g, torch::kFloat64), true);
+    for (size_t k = 0; k < mle.size(); ++k) mle[k] += step[k].item<double>();
+  }
+  // its statistical error: sqrt(diag(F^-1) / N)
+  const torch::Tensor cov = torch::inverse(fisher(with_params(structure, mle))) / double(N);
+  std::vector<double> sigma(mle.size());
+  for (size_t k = 0; k < mle.size(); ++k) sigma[k] = std::sqrt(cov[k][k].item<double>());
+  const std::vector<double> true_theta = params_of(truth);
+  double truth_z = 0;
+  for (size_t k = 0; k < mle.size(); ++k) truth_z = std::max(truth_z, std::abs(mle[k] - true_theta[k]) / sigma[k]);
+  EXPECT_LT(truth_z, 4.0) << "the exact MLE of exact samples must cover the truth";
+
+  // Criterion, fixed before measuring: the sampler-driven fit lies within one statistical
+  // standard error of the exact MLE for every parameter (the sampler adds less noise than the
+  // data have).
+  auto worst = [&](const BoltzmannFit& fit) {
+    const std::vector<double> t = params_of(fit.model);
+    double z = 0;
+    for (size_t k = 0; k < t.size(); ++k) z = std::max(z, std::abs(t[k] - mle[k]) / sigma[k]);
+    return z;
+  };
+  BoltzmannFitOptions o;
+  o.steps = 3000;
+  o.chains = 256;
+  const BoltzmannFit fit = fit_boltzmann_machine(data, structure, o);
+  std::cout << "[ measured ] max |MLE - truth| / sigma = " << truth_z << ", max |fit - MLE| / sigma = " << worst(fit)
+            << ", sigma in [" << *std::min_element(sigma.begin(), sigma.end()) << ", "
+            << *std::max_element(sigma.begin(), sigma.end()) << "]\n";
+  EXPECT_LT(worst(fit), 1.0);
+  // an unconverged fit (30 steps) is a plausible wrong answer: it must fail the criterion
+  o.steps = 30;
+  const double short_z = worst(fit_boltzmann_machine(data, structure, o));
+  std::cout << "[ measured ] 30-step fit: max |fit - MLE| / sigma = " << short_z << "\n";
+  EXPECT_GT(short_z, 1.0);
+}
+
+TEST(BoltzmannLearning, RejectsDataThatAreNotSpinsOfTheStructure) {
+  const IsingProblem s = complete_structure(4);
+  EXPECT_EQ(s.edges(), 6);
+  EXPECT_NE(message_of([&] { fit_boltzmann_machine(torch::ones({10, 5}), s); }).find("argument data"),
+            std::string::npos);
+  EXPECT_NE(message_of([&] { fit_boltzmann_machine(torch::zeros({10, 4}), s); }).find("Ising spins +-1"),
+            std::string::npos);
+  BoltzmannFitOptions o;
+  o.lr = 0;
+  EXPECT_NE(message_of([&] { fit_boltzmann_machine(torch::ones({10, 4}), s, o); }).find("argument lr"),
+            std::string::npos);
 }
 
 }  // namespace

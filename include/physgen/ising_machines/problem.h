@@ -54,7 +54,7 @@ struct IsingProblem {
   double maxcut_weight = 0.0;  ///< Max-Cut: W = sum of the edge weights (cut = (W - E) / 2)
 
   /// Builds the CSR form from couplings J_ij given once per pair (i < j or i > j; repeated
-  /// pairs add up), fields `h` (empty: zero) and an offset. Throws InvalidArgument naming
+  /// pairs add up; a zero coupling stays an edge, so a structure can be learned on), fields `h` (empty: zero) and an offset. Throws InvalidArgument naming
   /// the edge for an index outside [0, n), a self loop or a non-finite weight.
   static IsingProblem from_edges(int64_t n, const std::vector<IsingEdge>& couplings,
                                  std::vector<double> h = {}, double offset = 0.0,

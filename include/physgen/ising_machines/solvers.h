@@ -102,6 +102,9 @@ class ParallelTempering {
  public:
   ParallelTempering(const IsingProblem& p, std::vector<double> betas, int64_t runs, uint64_t seed);
   void sweep(int64_t n = 1);
+  /// Recomputes every copy's local fields and energy after the problem's J or h changed in
+  /// place (same graph): Boltzmann learning keeps its chains while the parameters move.
+  void refresh();
   int64_t runs() const { return runs_; }
   int64_t rungs() const { return static_cast<int64_t>(betas_.size()); }
   const std::vector<double>& betas() const { return betas_; }

@@ -153,6 +153,9 @@
 #include "physgen/ising_machines/problem.h"
 #include "physgen/ising_machines/solvers.h"
 
+// physical/
+#include "physgen/physical/flow_network.h"
+
 // zoo/
 #include "physgen/zoo/kit.h"
 #include "physgen/zoo/model.h"

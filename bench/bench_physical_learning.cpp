@@ -30,8 +30,8 @@ int main(int argc, char** argv) {
   configure_runtime(0);
   std::ofstream curves(csv);
   curves << "nodes,rule,step,error\n";
-  std::printf("| nodes | edges | targets | start error | coupled (alpha %g, eta %g) | gradient (lr %g) | coupled / gradient | re-solved |\n", alpha, eta, lr);
-  std::printf("|---|---|---|---|---|---|---|---|\n");
+  std::printf("| nodes | edges | targets | start error | coupled (alpha %g, eta %g) | gradient (lr %g) | coupled / gradient | re-solved | coupled: target k | coupled: edges at k_min |\n", alpha, eta, lr);
+  std::printf("|---|---|---|---|---|---|---|---|---|---|\n");
   for (int64_t nodes : sizes) {
     const FlowNetwork net = FlowNetwork::random(nodes, 4.0, 1);
     const FlowTask task = FlowTask::random(net, 2, 3, 2);
@@ -47,8 +47,18 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < cl.steps.size(); ++i) curves << nodes << ",coupled," << cl.steps[i] << "," << cl.errors[i] << "\n";
     for (size_t i = 0; i < gd.steps.size(); ++i) curves << nodes << ",gradient," << gd.steps[i] << "," << gd.errors[i] << "\n";
     const double resolved = flow_task_error(net, task, cl.k);
-    std::printf("| %lld | %zu | 3 | %.3g | %.3g | %.3g | %.3g | %.3g |\n", (long long)nodes, net.edges.size(),
-                cl.errors.front(), cl.errors.back(), gd.errors.back(), cl.errors.back() / gd.errors.back(), resolved);
+    // diagnostics of the coupled run: the learned conductances of the target edges, and how
+    // many edges sit at the floor k_min (isolation of the targets shows as both going to k_min)
+    std::string target_k;
+    for (int64_t e : task.target_edges) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%s%.3g", target_k.empty() ? "" : ", ", cl.k[e].item<double>());
+      target_k += buf;
+    }
+    const int64_t at_floor = (cl.k <= o.k_min * (1 + 1e-12)).sum().item<int64_t>();
+    std::printf("| %lld | %zu | 3 | %.3g | %.3g | %.3g | %.3g | %.3g | %s | %lld |\n", (long long)nodes, net.edges.size(),
+                cl.errors.front(), cl.errors.back(), gd.errors.back(), cl.errors.back() / gd.errors.back(), resolved,
+                target_k.c_str(), (long long)at_floor);
     std::fflush(stdout);
   }
   std::printf("\ncurves: %s (%lld steps per rule)\n", csv.c_str(), (long long)steps);

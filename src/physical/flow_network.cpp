@@ -98,7 +98,15 @@ torch::Tensor solve_pressures(const FlowNetwork& net, const torch::Tensor& k, co
   return solve_pressures(net, k, fixed, torch::tensor(values, torch::kFloat64));
 }
 
-torch::Tensor edge_drops(const FlowNetwork& net, const torch::Tensor& p) { return torch::mv(net.incidence(), p); }
+torch::Tensor edge_drops(const FlowNetwork& net, const torch::Tensor& p) {
+  // B p without building the dense (E, N) incidence matrix: p_a(e) - p_b(e)
+  std::vector<int64_t> a, b;
+  for (const auto& [u, v] : net.edges) {
+    a.push_back(u);
+    b.push_back(v);
+  }
+  return p.index_select(0, torch::tensor(a)) - p.index_select(0, torch::tensor(b));
+}
 
 namespace {
 torch::Tensor target_drops_of(const FlowNetwork& net, const FlowTask& task, const torch::Tensor& p) {

@@ -23,6 +23,7 @@
 #include "physgen/mcmc/ising.h"
 #include "physgen/mcmc/simulate.h"
 #include "support/io_test_util.h"
+#include "support/killed_chain.h"
 
 namespace physgen {
 namespace {
@@ -504,29 +505,8 @@ TEST(Hdf5, WritesAreAtomic) {
 
 // ---- streamed simulations to .h5 ------------------------------------------------------------------
 
-struct H5Killed : std::runtime_error {
-  H5Killed() : std::runtime_error("killed") {}
-};
-class H5KilledAfter : public MarkovChain {
- public:
-  H5KilledAfter(MarkovChain& inner, int64_t limit) : inner_(inner), limit_(limit) {}
-  void update(int64_t n) override {
-    for (int64_t i = 0; i < n; ++i) {
-      if (done_++ == limit_) throw H5Killed();
-      inner_.update(1);
-    }
-  }
-  torch::Tensor state() const override { return inner_.state(); }
-  int64_t chains() const override { return inner_.chains(); }
-  nlohmann::json info() const override { return inner_.info(); }
-  bool resumable() const override { return true; }
-  ChainSnapshot snapshot() const override { return inner_.snapshot(); }
-  void restore(const ChainSnapshot& s) override { inner_.restore(s); }
-
- private:
-  MarkovChain& inner_;
-  int64_t limit_, done_ = 0;
-};
+using test::Killed;
+using test::KilledAfter;
 
 StreamResult h5_stream_ising(const std::string& path, int64_t samples, bool resume, int64_t kill_after = -1) {
   IsingSampler chain(IsingParams{8, 0.4}, "metropolis", 3, 5);
@@ -553,7 +533,7 @@ StreamResult h5_stream_ising(const std::string& path, int64_t samples, bool resu
     return m;
   };
   if (kill_after < 0) return record_chain_to_file(chain, r, s, meta);
-  H5KilledAfter killed(chain, kill_after);
+  KilledAfter killed(chain, kill_after);
   return record_chain_to_file(killed, r, s, meta);
 }
 
@@ -579,14 +559,14 @@ TEST(Hdf5Stream, SimulationStreamsToH5AndResumesToTheSameData) {
   EXPECT_EQ(read_h5_info(ref).filters, (std::vector<std::string>{"shuffle", "deflate"}));
 
   // Killed during the recording: the .npy-format partial and the resume file stay, no .h5.
-  EXPECT_THROW(h5_stream_ising(run, 40, false, 7 + 2 * 13 + 1), H5Killed);
+  EXPECT_THROW(h5_stream_ising(run, 40, false, 7 + 2 * 13 + 1), Killed);
   ASSERT_TRUE(file_exists(partial_path(run)));
   ASSERT_TRUE(file_exists(resume_path(run)));
   EXPECT_FALSE(file_exists(run));
   EXPECT_TRUE(torch::equal(read_npy(partial_path(run)).view({3, 40, 8, 8}).narrow(1, 0, 13),
                            x.view({3, 40, 8, 8}).narrow(1, 0, 13)));
   EXPECT_THROW(h5_stream_ising(run, 40, false), InvalidArgument);  // would overwrite it
-  EXPECT_THROW(h5_stream_ising(run, 40, true, 2 * 10 + 1), H5Killed);
+  EXPECT_THROW(h5_stream_ising(run, 40, true, 2 * 10 + 1), Killed);
   EXPECT_EQ(h5_stream_ising(run, 40, true).resumed_at, 23);
   EXPECT_TRUE(torch::equal(read_h5_ensemble(run).first, x));
   EXPECT_EQ(without_created(read_h5_meta(run)), without_created(read_h5_meta(ref)));

@@ -21,6 +21,7 @@
 #include "physgen/mcmc/phi4_metropolis.h"
 #include "physgen/mcmc/simulate.h"
 #include "support/io_test_util.h"
+#include "support/killed_chain.h"
 
 namespace physgen {
 namespace {
@@ -150,30 +151,8 @@ TEST(NpyRowFile, RefusesAFileLargerThanTheDisk) {
   EXPECT_FALSE(file_exists(dir.path() + "/huge.npy"));
 }
 
-// A chain that stops the process after `limit` updates, as a kill would (nothing is flushed).
-struct Killed : std::runtime_error {
-  Killed() : std::runtime_error("killed") {}
-};
-class KilledAfter : public MarkovChain {
- public:
-  KilledAfter(MarkovChain& inner, int64_t limit) : inner_(inner), limit_(limit) {}
-  void update(int64_t n) override {
-    for (int64_t i = 0; i < n; ++i) {
-      if (done_++ == limit_) throw Killed();
-      inner_.update(1);
-    }
-  }
-  torch::Tensor state() const override { return inner_.state(); }
-  int64_t chains() const override { return inner_.chains(); }
-  nlohmann::json info() const override { return inner_.info(); }
-  bool resumable() const override { return true; }
-  ChainSnapshot snapshot() const override { return inner_.snapshot(); }
-  void restore(const ChainSnapshot& s) override { inner_.restore(s); }
-
- private:
-  MarkovChain& inner_;
-  int64_t limit_, done_ = 0;
-};
+using test::Killed;
+using test::KilledAfter;
 
 EnsembleMeta test_meta(const MarkovChain& c, int64_t samples) {
   EnsembleMeta m;

@@ -40,5 +40,6 @@ void register_fit_couplings(CLI::App& app);
 void register_anneal(CLI::App& app);
 void register_problem(CLI::App& app);
 void register_boltzmann_fit(CLI::App& app);
+void register_learn_physical(CLI::App& app);
 
 }  // namespace physgen::cli

@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   physgen::cli::register_anneal(app);
   physgen::cli::register_problem(app);
   physgen::cli::register_boltzmann_fit(app);
+  physgen::cli::register_learn_physical(app);
 
   try {
     app.parse(argc, argv);

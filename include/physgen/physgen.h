@@ -154,7 +154,8 @@
 #include "physgen/ising_machines/solvers.h"
 
 // physical/
-#include "physgen/physical/flow_network.h"
+#include "physgen/physical/hopfield.h"
+#include "physgen/physical/network.h"
 
 // zoo/
 #include "physgen/zoo/kit.h"

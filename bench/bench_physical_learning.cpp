@@ -17,7 +17,7 @@
 //     way on seed 100, grid {0.03 .. 3}), held-out accuracy.
 //
 // Run: ./build/bench/bench_physical_learning [--networks flow,elastic] [--sizes 64,128,256,512]
-//        [--seeds 3] [--steps 1000] [--tune-steps 300] [--csv FILE] [--no-classify]
+//        [--seeds 3] [--steps 1000] [--tune-steps 300] [--csv FILE] [--no-classify] [--no-allostery]
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
   std::vector<int64_t> sizes = {64, 128, 256, 512};
   int64_t seeds = 3, steps = 1000, tune_steps = 300;
   std::string csv = "physical_learning_curves.csv";
-  bool classify = true;
+  bool classify = true, allostery = true;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const std::string v = i + 1 < argc ? argv[i + 1] : "";
@@ -91,6 +91,7 @@ int main(int argc, char** argv) {
     else if (a == "--tune-steps") tune_steps = std::stoll(v), ++i;
     else if (a == "--csv") csv = v, ++i;
     else if (a == "--no-classify") classify = false;
+    else if (a == "--no-allostery") allostery = false;
   }
   configure_runtime(0);
   std::ofstream curves(csv);
@@ -98,7 +99,7 @@ int main(int argc, char** argv) {
   const std::vector<std::string> rules = {"coupled", "eqprop", "gradient"};
   const std::vector<double> grid = {0.1, 0.3, 1, 3, 10, 30, 100, 300, 1000};
 
-  for (const std::string& kind : networks) {
+  for (const std::string& kind : allostery ? networks : std::vector<std::string>{}) {
     // 1. tuning, per size, on an instance that is not evaluated (seed 100)
     std::map<int64_t, std::map<std::string, double>> rates;
     for (int64_t n : sizes) {
@@ -177,14 +178,14 @@ int main(int argc, char** argv) {
       const PhysicalTask task = PhysicalTask::classification(dummy, 3, 60, 600, 2);
       for (const std::string rule : {"coupled", "eqprop", "gradient"}) {
         auto run = [&](const PhysicalTask& t, double rate, int64_t n_steps, uint64_t seed) {
-          HopfieldNetwork h = HopfieldNetwork::random(3, hidden, 3, seed);
+          HopfieldNetwork h = HopfieldNetwork::random(t.x.size(1), hidden, 3, seed);
           HopfieldLearningOptions o;
           o.rule = rule;
           o.steps = n_steps;
           o.alpha = o.lr = rate;
           o.log_every = 10;
-          const torch::Tensor tt = t.y_test.numel() ? t.y_test / 0.25 : t.y_test;
-          return train_hopfield(h, t.x, t.y / 0.25, t.labels, t.x_test, tt, t.labels_test, o);
+          const torch::Tensor tt = t.y_test.numel() ? PhysicalTask::one_hot(t.labels_test, 3) : t.y_test;
+          return train_hopfield(h, t.x, PhysicalTask::one_hot(t.labels, 3), t.labels, t.x_test, tt, t.labels_test, o);
         };
         double best = std::numeric_limits<double>::infinity(), rate = hgrid[0];
         for (double g : hgrid) {

@@ -228,30 +228,33 @@ PhysicalTask PhysicalTask::classification(const PhysicalNetwork& net, int64_t cl
   check_arg(classes >= 2 && classes <= 10, "classes", classes, "2 .. 10");
   check_arg(train >= classes, "train", train, "at least one example per class");
   check_arg(test >= 0, "test", test, ">= 0");
-  check_arg(2 * (3 + classes) <= net.nodes, "classes", classes, "at most nodes / 2 - 3 (pairs of distinct nodes)");
+  check_arg(2 * (2 + classes) <= net.nodes, "classes", classes, "at most nodes / 2 - 2 (pairs of distinct nodes)");
   Xoshiro256pp r(seed, 0xf3);
   PhysicalTask t;
   t.name = "classify";
-  const std::vector<int64_t> v = distinct_nodes(net.nodes, 2 * (3 + classes), r);
-  for (int64_t i = 0; i < 3; ++i) t.inputs.emplace_back(v[2 * i], v[2 * i + 1]);
-  for (int64_t c = 0; c < classes; ++c) t.outputs.emplace_back(v[2 * (3 + c)], v[2 * (3 + c) + 1]);
+  const std::vector<int64_t> v = distinct_nodes(net.nodes, 2 * (2 + classes), r);
+  for (int64_t i = 0; i < 2; ++i) t.inputs.emplace_back(v[2 * i], v[2 * i + 1]);
+  for (int64_t c = 0; c < classes; ++c) t.outputs.emplace_back(v[2 * (2 + c)], v[2 * (2 + c) + 1]);
   auto draw = [&](int64_t m, torch::Tensor& x, torch::Tensor& y, torch::Tensor& labels) {
-    x = torch::empty({m, 3}, torch::kFloat64);
-    y = torch::zeros({m, classes}, torch::kFloat64);
+    x = torch::empty({m, 2}, torch::kFloat64);
+    y = torch::full({m, classes}, -0.25 / static_cast<double>(classes), torch::kFloat64);
     labels = torch::empty({m}, torch::kInt64);
     for (int64_t i = 0; i < m; ++i) {
       const int64_t c = i % classes;
       const double phi = 2.0 * M_PI * static_cast<double>(c) / static_cast<double>(classes);
       x[i][0] = std::cos(phi) + 0.35 * gaussian(r);
       x[i][1] = std::sin(phi) + 0.35 * gaussian(r);
-      x[i][2] = 1.0;
-      y[i][c] = 0.25;
+      y[i][c] += 0.25;
       labels[i] = c;
     }
   };
   draw(train, t.x, t.y, t.labels);
   if (test > 0) draw(test, t.x_test, t.y_test, t.labels_test);
   return t;
+}
+
+torch::Tensor PhysicalTask::one_hot(const torch::Tensor& labels, int64_t classes) {
+  return torch::one_hot(labels, classes).to(torch::kFloat64);
 }
 
 torch::Tensor solve_network(const PhysicalNetwork& net, const torch::Tensor& k, const std::vector<int64_t>& fixed,

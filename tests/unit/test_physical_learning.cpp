@@ -205,9 +205,11 @@ TEST(PhysicalNetwork, CoupledLearningWithOneOutputIsAPositiveMultipleOfTheGradie
 }
 
 TEST(PhysicalNetwork, CoupledLearningReducesAnAllostericTaskHundredfold) {
-  // 256 nodes (the "few hundred"), 3 input and 3 output pairs; alpha = 30, eta = 0.1:
-  // the rate bench_physical_learning's tuning picks for coupled learning on flow networks (a
-  // separate 128-node instance), not tuned on this one; the 100-fold reduction is the issue's.
+  // 256 nodes (the "few hundred"), 3 input and 3 output pairs, alpha = 30, eta = 0.1.
+  // alpha = 30 is what the first version of bench_physical_learning's tuning picked on a
+  // separate 128-node instance, not tuned on this one. The bench's later per-size tuning picks
+  // 300 at 256 nodes, and at 300 this very instance does not converge (docs/physical_learning.md):
+  // the rule's rate matters, and this test checks the rule at a rate where it works.
   const PhysicalNetwork net = PhysicalNetwork::spatial("flow", 256, 1);
   const PhysicalTask task = PhysicalTask::allostery(net, 3, 3, 2);
   PhysicalLearningOptions o;
@@ -229,7 +231,7 @@ TEST(PhysicalNetwork, CoupledLearningReducesAnAllostericTaskHundredfold) {
 TEST(Hopfield, RelaxationReachesAFixedPointOfTheEnergy) {
   const PhysicalNetwork dummy = PhysicalNetwork::spatial("flow", 16, 1);
   const PhysicalTask task = PhysicalTask::classification(dummy, 3, 30, 0, 3);
-  HopfieldNetwork net = HopfieldNetwork::random(3, 20, 3, 4);
+  HopfieldNetwork net = HopfieldNetwork::random(2, 20, 3, 4);
   torch::NoGradGuard ng;
   net.W2 = net.W2 * (0.9 / torch::linalg_matrix_norm(net.W2, 2).item<double>());  // |W2| < 1: E convex
   const auto [h, y] = hopfield_relax(net, task.x, 2000, 0.2);
@@ -248,8 +250,8 @@ TEST(Hopfield, EquilibriumPropagationMatchesTheFiniteDifferenceGradient) {
   // L through a converged relaxation.
   const PhysicalNetwork dummy = PhysicalNetwork::spatial("flow", 16, 1);
   const PhysicalTask task = PhysicalTask::classification(dummy, 3, 12, 0, 5);
-  HopfieldNetwork net = HopfieldNetwork::random(3, 8, 3, 6);
-  const torch::Tensor t = task.y;  // targets 0.25 / 0, inside the box
+  HopfieldNetwork net = HopfieldNetwork::random(2, 8, 3, 6);
+  const torch::Tensor t = 0.25 * PhysicalTask::one_hot(task.labels, 3);  // targets 0.25 / 0, inside the box
   torch::NoGradGuard ng;
   // weak couplings and a bias keep the states inside (0, 1) (where L is smooth) and E convex
   net.W1 = 0.3 * net.W1;
@@ -287,13 +289,14 @@ TEST(Hopfield, EquilibriumPropagationLearnsToClassify) {
   // examples, 600 held out; alpha = beta = 0.5, 500 steps. Chance is 1/3.
   const PhysicalNetwork dummy = PhysicalNetwork::spatial("flow", 16, 1);
   const PhysicalTask task = PhysicalTask::classification(dummy, 3, 60, 600, 2);
-  HopfieldNetwork net = HopfieldNetwork::random(3, 32, 3, 1);
+  HopfieldNetwork net = HopfieldNetwork::random(2, 32, 3, 1);
   HopfieldLearningOptions o;
   o.rule = "eqprop";
   o.steps = 300;
   o.log_every = 50;
   const HopfieldLearningResult r =
-      train_hopfield(net, task.x, task.y / 0.25, task.labels, task.x_test, task.y_test / 0.25, task.labels_test, o);
+      train_hopfield(net, task.x, PhysicalTask::one_hot(task.labels, 3), task.labels, task.x_test,
+                     PhysicalTask::one_hot(task.labels_test, 3), task.labels_test, o);
   std::cout << "[ measured ] Hopfield eqprop: held-out accuracy " << r.test_accuracies.front() << " -> "
             << r.test_accuracies.back() << ", error " << r.errors.front() << " -> " << r.errors.back() << "\n";
   EXPECT_GT(r.test_accuracies.back(), 0.9);

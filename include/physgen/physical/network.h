@@ -76,15 +76,19 @@ struct PhysicalTask {
   torch::Tensor x_test, y_test;   ///< held-out examples (classification; empty for allostery)
   torch::Tensor labels, labels_test;  ///< int64 class of each example (classification)
 
+  /// One-hot targets (M, classes) of the labels (the Hopfield network's outputs live in [0, 1]).
+  static torch::Tensor one_hot(const torch::Tensor& labels, int64_t classes);
+
   /// Allostery: one example; input drops of random sign and magnitude in [0.5, 1], and target
   /// drops those of a "teacher" network, the same graph with conductances log-uniform in
   /// [0.1, 10] (so the targets are attainable by construction). All pairs have distinct nodes.
   static PhysicalTask allostery(const PhysicalNetwork& net, int64_t n_inputs, int64_t n_outputs, uint64_t seed);
   /// Classification of `classes` Gaussian blobs in the plane (centres on a circle of radius 1,
-  /// standard deviation 0.35): three input pairs carry (x1, x2, 1) (the last a bias), one
-  /// output pair per class; the target drop is 0.25 on the true class's pair and 0 on the others,
-  /// and the predicted class is the output pair with the largest drop ("which output carries the
-  /// pressure"). `train` and `test` examples, balanced over classes.
+  /// standard deviation 0.35): two input pairs carry the features (x1, x2), one output pair per
+  /// class; the predicted class is the output pair with the largest drop ("which output carries
+  /// the pressure"). The target drops are 0.25 (onehot - 1/classes): zero-sum, because a linear
+  /// network's response is odd in its inputs (no bias: d(-x) = -d(x)). `train` and `test`
+  /// examples, balanced over classes.
   static PhysicalTask classification(const PhysicalNetwork& net, int64_t classes, int64_t train, int64_t test,
                                      uint64_t seed);
 };

@@ -15,7 +15,8 @@
 // sqrt(chi2 / dof) when that exceeds 1. Criterion (fixed before running):
 // |e_inf - (-0.7633)| < 2 sigma(e_inf).
 //
-// Run: ./build/bench/bench_sk_ground_state [--quick] [--max-n N]
+// Run: ./build/bench/bench_sk_ground_state [--quick] [--min-n N] [--max-n N]
+// (--min-n 1024: only the N = 1024 row; bench/sk_fit.py refits e_inf from the rows of several runs)
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -28,11 +29,12 @@
 int main(int argc, char** argv) {
   using namespace physgen;
   bool quick = false;
-  int64_t max_n = 1024;
+  int64_t max_n = 1024, min_n = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--quick") quick = true;
     if (a == "--max-n" && i + 1 < argc) max_n = std::stoll(argv[++i]);
+    if (a == "--min-n" && i + 1 < argc) min_n = std::stoll(argv[++i]);
   }
   configure_runtime(0);
   struct Plan {
@@ -50,7 +52,7 @@ int main(int argc, char** argv) {
   };
   std::vector<Row> rows;
   for (const auto& pl : plan) {
-    if (pl.n > max_n) continue;
+    if (pl.n > max_n || pl.n < min_n) continue;
     std::vector<double> e;
     int agree = 0;
     double secs = 0;
@@ -77,6 +79,10 @@ int main(int argc, char** argv) {
                 (long long)pl.instances, (long long)pl.replicas, (long long)pl.sweeps, mean, se, agree,
                 (long long)pl.instances, secs);
     std::fflush(stdout);
+  }
+  if (rows.size() < 2) {
+    std::printf("\n(one row: no fit; bench/sk_fit.py fits the rows of several runs together)\n");
+    return 0;
   }
   double S = 0, Sx = 0, Sxx = 0, Sy = 0, Sxy = 0;
   for (const auto& r : rows) {

@@ -49,7 +49,9 @@ TEST(PhysicalNetwork, FlowStateObeysKirchhoffAndMinimisesThePower) {
   std::vector<char> imposed(net.nodes, 0);
   for (const auto& [a, b] : task.inputs) imposed[a] = imposed[b] = 1;
   for (int64_t v = 0; v < net.nodes; ++v)
-    if (!imposed[v]) EXPECT_NEAR(current[v].item<double>(), 0.0, 1e-12) << "node " << v;
+    if (!imposed[v]) {
+      EXPECT_NEAR(current[v].item<double>(), 0.0, 1e-12) << "node " << v;
+    }
   // the imposed drops are there
   const torch::Tensor drops = torch::mv(net.pair_rows(task.inputs), u[0]);
   EXPECT_LT((drops - task.x[0]).abs().max().item<double>(), 1e-14);
@@ -93,8 +95,9 @@ TEST(PhysicalNetwork, ElasticRigidMotionsDoNotStretchAndForcesBalance) {
   std::vector<char> imposed(net.nodes, 0);
   for (const auto& [a, b] : task.inputs) imposed[a] = imposed[b] = 1;
   for (int64_t v = 0; v < net.nodes; ++v)
-    if (!imposed[v])
+    if (!imposed[v]) {
       for (int64_t d = 0; d < 2; ++d) EXPECT_NEAR(force[2 * v + d].item<double>(), 0.0, 1e-12) << "node " << v;
+    }
   // the imposed extensions are there
   EXPECT_LT((torch::mv(net.pair_rows(task.inputs), u[0]) - task.x[0]).abs().max().item<double>(), 1e-14);
 }
@@ -115,7 +118,9 @@ TEST(PhysicalNetwork, NudgedStateIsStationaryForTheNudgedEnergy) {
   // grad of 1/2 u^T K u + beta/2 |R u - y|^2 vanishes on the free degrees of freedom
   const torch::Tensor g = torch::mv(stiffness_matrix(net, k), u) + beta * torch::mv(R.t(), torch::mv(R, u) - task.y[0]);
   for (int64_t i = 0; i < net.dofs(); ++i)
-    if (!imposed[i]) EXPECT_NEAR(g[i].item<double>(), 0.0, 1e-12) << "dof " << i;
+    if (!imposed[i]) {
+      EXPECT_NEAR(g[i].item<double>(), 0.0, 1e-12) << "dof " << i;
+    }
   // and the nudge moved the outputs toward the targets
   const torch::Tensor d0 = torch::mv(R, u0[0]), d = torch::mv(R, u);
   EXPECT_LT((d - task.y[0]).norm().item<double>(), (d0 - task.y[0]).norm().item<double>());

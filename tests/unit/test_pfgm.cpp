@@ -150,7 +150,9 @@ TEST(PoissonField, PfgmppSamplerWithExactFieldReproducesTheCharges) {
     // keep ~15% of the samples more than 1e-3 away at sigma_min = 0.002.
     auto dist = std::get<0>((x.unsqueeze(1) - charges.unsqueeze(0)).norm(2, 2).min(1));
     const double on_charge = (dist < 1e-3).to(torch::kFloat64).mean().item<double>();
-    if (D != 1) EXPECT_GT(on_charge, 0.98) << "D=" << D;
+    if (D != 1) {
+      EXPECT_GT(on_charge, 0.98) << "D=" << D;
+    }
   }
 }
 

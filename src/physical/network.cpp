@@ -14,7 +14,7 @@ namespace physgen {
 
 namespace {
 
-double gaussian(Xoshiro256pp& r) {  // Box-Muller
+double blob_normal(Xoshiro256pp& r) {  // Box-Muller (the same as ising_machines/problem.cpp's; a shared one belongs in core/rng.h)
   const double u1 = 1.0 - r.uniform(), u2 = r.uniform();
   return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
 }
@@ -242,8 +242,8 @@ PhysicalTask PhysicalTask::classification(const PhysicalNetwork& net, int64_t cl
     for (int64_t i = 0; i < m; ++i) {
       const int64_t c = i % classes;
       const double phi = 2.0 * M_PI * static_cast<double>(c) / static_cast<double>(classes);
-      x[i][0] = std::cos(phi) + 0.35 * gaussian(r);
-      x[i][1] = std::sin(phi) + 0.35 * gaussian(r);
+      x[i][0] = std::cos(phi) + 0.35 * blob_normal(r);
+      x[i][1] = std::sin(phi) + 0.35 * blob_normal(r);
       y[i][c] += 0.25;
       labels[i] = c;
     }
@@ -257,13 +257,16 @@ torch::Tensor PhysicalTask::one_hot(const torch::Tensor& labels, int64_t classes
   return torch::one_hot(labels, classes).to(torch::kFloat64);
 }
 
-torch::Tensor solve_network(const PhysicalNetwork& net, const torch::Tensor& k, const std::vector<int64_t>& fixed,
-                            const torch::Tensor& values, const torch::Tensor& R, const torch::Tensor& y, double beta) {
+namespace {
+
+/// Checks k and the fixed values of a solve and returns the free degrees of freedom (those not
+/// in `fixed`), in increasing order.
+std::vector<int64_t> free_dofs(const PhysicalNetwork& net, const torch::Tensor& k, const std::vector<int64_t>& fixed,
+                               const torch::Tensor& values) {
   const int64_t E = static_cast<int64_t>(net.edges.size()), ND = net.dofs();
   check_arg(k.dim() == 1 && k.size(0) == E, "k", k.sizes(), "one conductance / stiffness per edge (" + std::to_string(E) + ")");
   check_arg(values.dim() == 2 && values.size(1) == static_cast<int64_t>(fixed.size()), "values", values.sizes(),
             "(examples, " + std::to_string(fixed.size()) + " fixed degrees of freedom)");
-  check_arg(beta >= 0, "beta", beta, ">= 0");
   std::vector<char> is_fixed(ND, 0);
   for (int64_t v : fixed) {
     check_arg(v >= 0 && v < ND && !is_fixed[v], "fixed", v, "distinct degrees of freedom in [0, N D)");
@@ -272,6 +275,16 @@ torch::Tensor solve_network(const PhysicalNetwork& net, const torch::Tensor& k, 
   std::vector<int64_t> free;
   for (int64_t v = 0; v < ND; ++v)
     if (!is_fixed[v]) free.push_back(v);
+  return free;
+}
+
+}  // namespace
+
+torch::Tensor solve_network(const PhysicalNetwork& net, const torch::Tensor& k, const std::vector<int64_t>& fixed,
+                            const torch::Tensor& values, const torch::Tensor& R, const torch::Tensor& y, double beta) {
+  const int64_t ND = net.dofs();
+  check_arg(beta >= 0, "beta", beta, ">= 0");
+  const std::vector<int64_t> free = free_dofs(net, k, fixed, values);
   torch::Tensor K = stiffness_matrix(net, k);
   const torch::Tensor fi = torch::tensor(free), ci = torch::tensor(fixed);
   const torch::Tensor uc = values.to(torch::kFloat64);  // (M, F)
@@ -291,21 +304,11 @@ torch::Tensor solve_network(const PhysicalNetwork& net, const torch::Tensor& k, 
 
 torch::Tensor solve_network_clamped(const PhysicalNetwork& net, const torch::Tensor& k, const std::vector<int64_t>& fixed,
                                     const torch::Tensor& values, const torch::Tensor& R, const torch::Tensor& c) {
-  const int64_t E = static_cast<int64_t>(net.edges.size()), ND = net.dofs();
-  check_arg(k.dim() == 1 && k.size(0) == E, "k", k.sizes(), "one conductance / stiffness per edge (" + std::to_string(E) + ")");
-  check_arg(values.dim() == 2 && values.size(1) == static_cast<int64_t>(fixed.size()), "values", values.sizes(),
-            "(examples, " + std::to_string(fixed.size()) + " fixed degrees of freedom)");
+  const int64_t ND = net.dofs();
+  const std::vector<int64_t> free = free_dofs(net, k, fixed, values);
   check_arg(R.dim() == 2 && R.size(1) == ND, "R", R.sizes(), "(clamped pairs, N D)");
   check_arg(c.dim() == 2 && c.size(0) == values.size(0) && c.size(1) == R.size(0), "c", c.sizes(),
             "(examples, clamped pairs)");
-  std::vector<char> is_fixed(ND, 0);
-  for (int64_t v : fixed) {
-    check_arg(v >= 0 && v < ND && !is_fixed[v], "fixed", v, "distinct degrees of freedom in [0, N D)");
-    is_fixed[v] = 1;
-  }
-  std::vector<int64_t> free;
-  for (int64_t v = 0; v < ND; ++v)
-    if (!is_fixed[v]) free.push_back(v);
   const torch::Tensor K = stiffness_matrix(net, k);
   const torch::Tensor fi = torch::tensor(free), ci = torch::tensor(fixed);
   const torch::Tensor uc = values.to(torch::kFloat64);

@@ -14,7 +14,10 @@ namespace physgen {
 
 namespace {
 
-double blob_normal(Xoshiro256pp& r) {  // Box-Muller (the same as ising_machines/problem.cpp's; a shared one belongs in core/rng.h)
+// Box-Muller. ising_machines/problem.cpp has its own (u1 = uniform, redrawn at 0, instead of
+// 1 - uniform); one shared generator in core/rng.h would change one of the two random streams,
+// and with it the SK instances or the blobs behind the tables in docs/, so both stay for now.
+double blob_normal(Xoshiro256pp& r) {
   const double u1 = 1.0 - r.uniform(), u2 = r.uniform();
   return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
 }

@@ -59,6 +59,24 @@ double median(std::vector<double> v) {
   return n == 0 ? NAN : (n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]));
 }
 
+/// The rate of `grid` whose curve (from `curve_at(rate)`) has the lowest mean log10 error (the
+/// first such on ties); the score goes to *score if given.
+template <class F>
+double pick_rate(const std::vector<double>& grid, F curve_at, double* score = nullptr) {
+  double best = std::numeric_limits<double>::infinity(), rate = grid.front();
+  for (double g : grid) {
+    const double e = mean_log_error(curve_at(g).errors);
+    if (e < best) best = e, rate = g;
+  }
+  if (score) *score = best;
+  return rate;
+}
+
+/// One CSV row per logged point: PREFIX,step,error.
+void write_curve(std::ofstream& out, const std::string& prefix, const LearningCurve& c) {
+  for (size_t i = 0; i < c.steps.size(); ++i) out << prefix << "," << c.steps[i] << "," << c.errors[i] << "\n";
+}
+
 PhysicalLearningOptions options_for(const std::string& rule, double rate, int64_t steps) {
   PhysicalLearningOptions o;
   o.rule = rule;
@@ -108,11 +126,8 @@ int main(int argc, char** argv) {
       std::printf("%stuning (%lld nodes, seed 100, %lld steps): ", n == sizes.front() ? ("\n## " + kind + " networks\n\n").c_str() : "",
                   (long long)n, (long long)tune_steps);
       for (const auto& rule : rules) {
-        double best = std::numeric_limits<double>::infinity();
-        for (double g : grid) {
-          const double e = mean_log_error(train_network(net, task, options_for(rule, g, tune_steps)).errors);
-          if (e < best) best = e, rates[n][rule] = g;
-        }
+        double best;
+        rates[n][rule] = pick_rate(grid, [&](double g) { return train_network(net, task, options_for(rule, g, tune_steps)); }, &best);
         std::printf("%s %g (mean log10 error %.3g)%s", rule.c_str(), rates[n][rule], best, rule == "gradient" ? "\n" : ", ");
       }
       std::fflush(stdout);
@@ -128,9 +143,7 @@ int main(int argc, char** argv) {
         std::map<std::string, PhysicalLearningResult> r;
         for (const auto& rule : rules) {
           r[rule] = train_network(net, task, options_for(rule, rates[n][rule], steps));
-          for (size_t i = 0; i < r[rule].steps.size(); ++i)
-            curves << kind << ",allostery," << n << "," << seed << "," << rule << "," << r[rule].steps[i] << ","
-                   << r[rule].errors[i] << "\n";
+          write_curve(curves, kind + ",allostery," + std::to_string(n) + "," + std::to_string(seed) + "," + rule, r[rule]);
         }
         const double start = r["coupled"].errors.front();
         const int64_t sc = r["coupled"].steps_to_reduce(100), se = r["eqprop"].steps_to_reduce(100),
@@ -158,14 +171,10 @@ int main(int argc, char** argv) {
       const PhysicalNetwork net = PhysicalNetwork::spatial(kind, 128, 1);
       const PhysicalTask task = PhysicalTask::classification(net, 3, 60, 600, 2);
       for (const auto& rule : rules) {
-        double best = std::numeric_limits<double>::infinity(), rate = grid[0];
-        for (double g : grid) {
-          const double e = mean_log_error(train_network(tune_net, tune_task, options_for(rule, g, tune_steps)).errors);
-          if (e < best) best = e, rate = g;
-        }
+        const double rate =
+            pick_rate(grid, [&](double g) { return train_network(tune_net, tune_task, options_for(rule, g, tune_steps)); });
         const PhysicalLearningResult r = train_network(net, task, options_for(rule, rate, steps));
-        for (size_t i = 0; i < r.steps.size(); ++i)
-          curves << kind << ",classify,128,1," << rule << "," << r.steps[i] << "," << r.errors[i] << "\n";
+        write_curve(curves, kind + ",classify,128,1," + rule, r);
         std::printf("| %s | 128 nodes | %s | %g | %.3g | %.3g | %.3f |\n", kind.c_str(), rule.c_str(), rate,
                     r.errors.front(), r.errors.back(), r.test_accuracies.back());
         std::fflush(stdout);
@@ -187,14 +196,9 @@ int main(int argc, char** argv) {
           const torch::Tensor tt = t.y_test.numel() ? PhysicalTask::one_hot(t.labels_test, 3) : t.y_test;
           return train_hopfield(h, t.x, PhysicalTask::one_hot(t.labels, 3), t.labels, t.x_test, tt, t.labels_test, o);
         };
-        double best = std::numeric_limits<double>::infinity(), rate = hgrid[0];
-        for (double g : hgrid) {
-          const double e = mean_log_error(run(tune, g, tune_steps, 100).errors);
-          if (e < best) best = e, rate = g;
-        }
+        const double rate = pick_rate(hgrid, [&](double g) { return run(tune, g, tune_steps, 100); });
         const HopfieldLearningResult r = run(task, rate, steps, 1);
-        for (size_t i = 0; i < r.steps.size(); ++i)
-          curves << "hopfield,classify," << hidden << ",1," << rule << "," << r.steps[i] << "," << r.errors[i] << "\n";
+        write_curve(curves, "hopfield,classify," + std::to_string(hidden) + ",1," + rule, r);
         std::printf("| hopfield | %lld hidden | %s | %g | %.3g | %.3g | %.3f |\n", (long long)hidden, rule.c_str(), rate,
                     r.errors.front(), r.errors.back(), r.test_accuracies.back());
         std::fflush(stdout);

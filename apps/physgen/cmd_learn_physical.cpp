@@ -30,17 +30,16 @@ struct LearnFlags {
 };
 
 /// The curve as CSV: step,error[,test_error][,accuracy][,test_accuracy].
-std::string curve_csv(const std::vector<int64_t>& steps, const std::vector<double>& err, const std::vector<double>& terr,
-                      const std::vector<double>& acc, const std::vector<double>& tacc) {
+std::string curve_csv(const LearningCurve& c) {
   std::ostringstream s;
   s.precision(10);
-  s << "step,error" << (terr.empty() ? "" : ",test_error") << (acc.empty() ? "" : ",accuracy")
-    << (tacc.empty() ? "" : ",test_accuracy") << "\n";
-  for (size_t i = 0; i < steps.size(); ++i) {
-    s << steps[i] << "," << err[i];
-    if (!terr.empty()) s << "," << terr[i];
-    if (!acc.empty()) s << "," << acc[i];
-    if (!tacc.empty()) s << "," << tacc[i];
+  s << "step,error" << (c.test_errors.empty() ? "" : ",test_error") << (c.accuracies.empty() ? "" : ",accuracy")
+    << (c.test_accuracies.empty() ? "" : ",test_accuracy") << "\n";
+  for (size_t i = 0; i < c.steps.size(); ++i) {
+    s << c.steps[i] << "," << c.errors[i];
+    if (!c.test_errors.empty()) s << "," << c.test_errors[i];
+    if (!c.accuracies.empty()) s << "," << c.accuracies[i];
+    if (!c.test_accuracies.empty()) s << "," << c.test_accuracies[i];
     s << "\n";
   }
   return s.str();
@@ -91,8 +90,7 @@ void register_learn_physical(CLI::App& app) {
     check_arg(f->steps >= 0, "--steps", f->steps, ">= 0");
     check_arg(f->log_every >= 1, "--log-every", f->log_every, ">= 1");
     nlohmann::json out = {{"network", f->network}, {"task", f->task}, {"rule", f->rule}, {"seed", f->seed}};
-    std::vector<int64_t> steps;
-    std::vector<double> err, terr, acc, tacc;
+    LearningCurve curve;
     if (f->network == "hopfield") {
       // the blobs of PhysicalTask::classification, read off a throwaway network's task
       const PhysicalNetwork dummy = PhysicalNetwork::spatial("flow", std::max<int64_t>(8, 2 * (2 + f->classes)), f->seed);
@@ -108,13 +106,7 @@ void register_learn_physical(CLI::App& app) {
       o.log_every = f->log_every;
       const torch::Tensor t = PhysicalTask::one_hot(task.labels, f->classes),
                           tt = task.y_test.numel() ? PhysicalTask::one_hot(task.labels_test, f->classes) : task.y_test;
-      const HopfieldLearningResult r =
-          train_hopfield(net, task.x, t, task.labels, task.x_test, tt, task.labels_test, o);
-      steps = r.steps;
-      err = r.errors;
-      terr = r.test_errors;
-      acc = r.accuracies;
-      tacc = r.test_accuracies;
+      curve = train_hopfield(net, task.x, t, task.labels, task.x_test, tt, task.labels_test, o);
       out["hidden"] = f->hidden;
       out["alpha"] = o.alpha;
       out["beta"] = o.beta;
@@ -135,11 +127,7 @@ void register_learn_physical(CLI::App& app) {
       o.k_min = f->k_min;
       o.log_every = f->log_every;
       const PhysicalLearningResult r = train_network(net, task, o);
-      steps = r.steps;
-      err = r.errors;
-      terr = r.test_errors;
-      acc = r.accuracies;
-      tacc = r.test_accuracies;
+      curve = r;
       // the learned network checked by re-solving its physics from scratch
       out["resolved_error"] = network_task_error(net, task, r.k);
       out["nodes"] = net.nodes;
@@ -151,6 +139,11 @@ void register_learn_physical(CLI::App& app) {
       out["edges_at_k_min"] = (r.k <= o.k_min * (1 + 1e-12)).sum().item<int64_t>();
       out["steps_to_100x"] = r.steps_to_reduce(100.0);
     }
+    const std::vector<int64_t>& steps = curve.steps;
+    const std::vector<double>& err = curve.errors;
+    const std::vector<double>& terr = curve.test_errors;
+    const std::vector<double>& acc = curve.accuracies;
+    const std::vector<double>& tacc = curve.test_accuracies;
     out["steps"] = steps.back();
     out["start_error"] = err.front();
     out["final_error"] = err.back();
@@ -159,7 +152,7 @@ void register_learn_physical(CLI::App& app) {
     if (!acc.empty()) out["final_accuracy"] = acc.back();
     if (!tacc.empty()) out["final_test_accuracy"] = tacc.back();
     if (!f->csv.empty()) {
-      write_file_atomic(f->csv, curve_csv(steps, err, terr, acc, tacc));
+      write_file_atomic(f->csv, curve_csv(curve));
       out["csv"] = f->csv;
     }
     if (!f->png.empty()) {

@@ -155,6 +155,7 @@
 
 // physical/
 #include "physgen/physical/hopfield.h"
+#include "physgen/physical/learning_curve.h"
 #include "physgen/physical/network.h"
 
 // zoo/

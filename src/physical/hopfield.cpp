@@ -78,15 +78,8 @@ HopfieldLearningResult train_hopfield(HopfieldNetwork& net, const torch::Tensor&
   const bool held_out = x_test.defined() && x_test.numel() > 0;
   HopfieldLearningResult res;
   auto log = [&](int64_t step) {
-    auto eval = [&](const torch::Tensor& xx, const torch::Tensor& tt, const torch::Tensor& ll,
-                    std::vector<double>& err, std::vector<double>& acc) {
-      const torch::Tensor y = hopfield_outputs(net, xx, o.relax);
-      err.push_back(((y - tt).pow(2).sum() / tt.pow(2).sum()).item<double>());
-      acc.push_back((y.argmax(1) == ll).to(torch::kFloat64).mean().item<double>());
-    };
-    res.steps.push_back(step);
-    eval(x, t, labels, res.errors, res.accuracies);
-    if (held_out) eval(x_test, t_test, labels_test, res.test_errors, res.test_accuracies);
+    res.record(step, hopfield_outputs(net, x, o.relax), t, labels,
+               held_out ? hopfield_outputs(net, x_test, o.relax) : torch::Tensor(), t_test, labels_test);
   };
   log(0);
   const double M = static_cast<double>(x.size(0));

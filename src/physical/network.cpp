@@ -346,8 +346,7 @@ double network_task_error(const PhysicalNetwork& net, const PhysicalTask& task, 
   const torch::Tensor& x = test ? task.x_test : task.x;
   const torch::Tensor& y = test ? task.y_test : task.y;
   check_arg(x.defined() && x.numel() > 0, "test", test, "a task with held-out examples");
-  const torch::Tensor d = network_outputs(net, task, k, x);
-  return ((d - y).pow(2).sum() / y.pow(2).sum()).item<double>();
+  return relative_error(network_outputs(net, task, k, x), y);
 }
 
 double network_accuracy(const PhysicalNetwork& net, const PhysicalTask& task, const torch::Tensor& k, bool test) {
@@ -355,14 +354,7 @@ double network_accuracy(const PhysicalNetwork& net, const PhysicalTask& task, co
   const torch::Tensor& x = test ? task.x_test : task.x;
   const torch::Tensor& labels = test ? task.labels_test : task.labels;
   check_arg(labels.defined() && labels.numel() > 0, "task", task.name, "a classification task");
-  const torch::Tensor d = network_outputs(net, task, k, x);
-  return (d.argmax(1) == labels).to(torch::kFloat64).mean().item<double>();
-}
-
-int64_t PhysicalLearningResult::steps_to_reduce(double factor) const {
-  for (size_t i = 0; i < errors.size(); ++i)
-    if (errors[i] <= errors.front() / factor) return steps[i];
-  return -1;
+  return argmax_accuracy(network_outputs(net, task, k, x), labels);
 }
 
 PhysicalLearningResult train_network(const PhysicalNetwork& net, const PhysicalTask& task,
@@ -377,18 +369,15 @@ PhysicalLearningResult train_network(const PhysicalNetwork& net, const PhysicalT
   check_arg(o.k_min > 0, "k_min", o.k_min, "a floor > 0");
   check_arg(o.log_every >= 1, "log_every", o.log_every, "at least 1");
   const int64_t E = static_cast<int64_t>(net.edges.size());
-  const bool classify = task.labels.defined() && task.labels.numel() > 0;
   const bool held_out = task.x_test.defined() && task.x_test.numel() > 0;
   torch::Tensor k = torch::ones({E}, torch::kFloat64);
   const torch::Tensor R = net.pair_rows(task.outputs);
   const auto [in_fixed, in_values] = pair_constraints(net, task.inputs, task.x);
   PhysicalLearningResult res;
-  auto log = [&](int64_t step) {
-    res.steps.push_back(step);
-    res.errors.push_back(network_task_error(net, task, k));
-    if (held_out) res.test_errors.push_back(network_task_error(net, task, k, true));
-    if (classify) res.accuracies.push_back(network_accuracy(net, task, k));
-    if (classify && held_out) res.test_accuracies.push_back(network_accuracy(net, task, k, true));
+  auto log = [&](int64_t step) {  // one free solve per example set serves error and accuracy
+    torch::NoGradGuard ng;
+    res.record(step, network_outputs(net, task, k, task.x), task.y, task.labels,
+               held_out ? network_outputs(net, task, k, task.x_test) : torch::Tensor(), task.y_test, task.labels_test);
   };
   log(0);
   for (int64_t step = 1; step <= o.steps; ++step) {

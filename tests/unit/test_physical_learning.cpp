@@ -162,16 +162,15 @@ TEST(PhysicalNetwork, AutogradThroughTheSolveMatchesFiniteDifferences) {
   }
 }
 
-/// The update direction of a local rule at k, per unit learning rate, for one step from k.
-torch::Tensor rule_update(const PhysicalNetwork& net, const PhysicalTask& task, const torch::Tensor& k,
-                          const std::string& rule, double nudge) {
+/// The update direction of a local rule at k = 1 (where train_network starts), per unit
+/// learning rate, from one step.
+torch::Tensor rule_update(const PhysicalNetwork& net, const PhysicalTask& task, const std::string& rule, double nudge) {
   PhysicalLearningOptions o;
   o.rule = rule;
   o.steps = 1;
   o.alpha = 1e-9;  // a step so small that k - 1 is the update direction times alpha
   o.eta = o.beta = nudge;
   o.k_min = 1e-12;
-  (void)k;  // train_network starts from k = 1
   const PhysicalLearningResult r = train_network(net, task, o);
   return (r.k - 1.0) / o.alpha;
 }
@@ -184,7 +183,7 @@ TEST(PhysicalNetwork, EquilibriumPropagationIsTheGradientForSmallBeta) {
     const PhysicalTask task = PhysicalTask::allostery(net, 2, 3, 10);
     const torch::Tensor ones = torch::ones({static_cast<int64_t>(net.edges.size())}, torch::kFloat64);
     const torch::Tensor g = autograd_gradient(net, task, ones);
-    const torch::Tensor ep = rule_update(net, task, ones, "eqprop", 1e-5);
+    const torch::Tensor ep = rule_update(net, task, "eqprop", 1e-5);
     const double rel = ((ep + 2 * g).norm() / (2 * g).norm()).item<double>();
     std::cout << "[ measured ] " << kind << ": |eqprop + 2 grad| / |2 grad| = " << rel << " at beta 1e-5\n";
     EXPECT_LT(rel, 1e-3) << kind;
@@ -203,7 +202,7 @@ TEST(PhysicalNetwork, CoupledLearningWithOneOutputIsAPositiveMultipleOfTheGradie
   const PhysicalTask task = PhysicalTask::allostery(net, 2, 1, 12);
   const torch::Tensor ones = torch::ones({static_cast<int64_t>(net.edges.size())}, torch::kFloat64);
   const torch::Tensor g = autograd_gradient(net, task, ones);
-  const torch::Tensor cl = rule_update(net, task, ones, "coupled", 1e-5);
+  const torch::Tensor cl = rule_update(net, task, "coupled", 1e-5);
   const double c = cosine(cl, -g);
   std::cout << "[ measured ] coupled vs -grad, one output: cosine " << c << "\n";
   EXPECT_GT(c, 1 - 1e-6);

@@ -26,6 +26,8 @@
 
 #include <torch/types.h>
 
+#include "physgen/physical/learning_curve.h"
+
 namespace physgen {
 
 /// Couplings and biases of a layered continuous Hopfield network.
@@ -69,10 +71,7 @@ struct HopfieldLearningOptions {
 };
 
 /// Error sum |y - t|^2 / sum |t|^2 and accuracy (argmax y = label) against step.
-struct HopfieldLearningResult {
-  std::vector<int64_t> steps;
-  std::vector<double> errors, test_errors, accuracies, test_accuracies;
-};
+using HopfieldLearningResult = LearningCurve;
 
 /// Output states (M, O) of the free phase.
 torch::Tensor hopfield_outputs(const HopfieldNetwork& net, const torch::Tensor& x, const HopfieldRelaxation& relax);

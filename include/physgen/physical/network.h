@@ -37,6 +37,8 @@
 
 #include <torch/types.h>
 
+#include "physgen/physical/learning_curve.h"
+
 namespace physgen {
 
 using NodePair = std::pair<int64_t, int64_t>;
@@ -139,13 +141,9 @@ struct PhysicalLearningOptions {
   int64_t log_every = 10;
 };
 
-/// Error (and accuracy, for classification) against training step.
-struct PhysicalLearningResult {
-  std::vector<int64_t> steps;
-  std::vector<double> errors, test_errors, accuracies, test_accuracies;
+/// Error (and accuracy, for classification) against training step, and the learned network.
+struct PhysicalLearningResult : LearningCurve {
   torch::Tensor k;  ///< learned conductances / stiffnesses (E)
-  /// First logged step with error <= start / factor, or -1 if never.
-  int64_t steps_to_reduce(double factor) const;
 };
 
 /// Trains k (starting from all ones) by the rule of `options`; every update uses all training

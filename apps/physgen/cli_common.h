@@ -41,5 +41,7 @@ void register_anneal(CLI::App& app);
 void register_problem(CLI::App& app);
 void register_boltzmann_fit(CLI::App& app);
 void register_learn_physical(CLI::App& app);
+/// Adds `nbody` under simulate and `pm-correction` under train (call after both exist).
+void register_nbody(CLI::App& app);
 
 }  // namespace physgen::cli

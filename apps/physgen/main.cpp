@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   physgen::cli::register_problem(app);
   physgen::cli::register_boltzmann_fit(app);
   physgen::cli::register_learn_physical(app);
+  physgen::cli::register_nbody(app);  // adds `simulate nbody` and `train pm-correction`
 
   try {
     app.parse(argc, argv);

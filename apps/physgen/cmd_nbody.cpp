@@ -232,7 +232,7 @@ void register_nbody(CLI::App& app) {
     f->snapshots = "0.5,0.75,1";
     f->rtol = f->atol = 1e-4;
     struct TrainFlags {
-      int64_t ref_mesh = 128, steps = 200, knots = 12, pgd_steps = 200, log_every = 5;
+      int64_t ref_mesh = 128, steps = 200, knots = 12, pgd_steps = 200, log_every = 5, stop_at = -1;
       double lr = 3e-3, lambda_pk = 1.0, eval_omega_m = 0.25, eval_sigma8 = 0.9;
       uint64_t eval_seed = 1000;
       std::string out, png_dir;
@@ -260,6 +260,7 @@ void register_nbody(CLI::App& app) {
     sub->add_option("--out", t->out, "checkpoint (history OUT.csv)")->required();
     sub->add_option("--png-dir", t->png_dir, "write pk_ratio_{train,other}.png and r_{train,other}.png here");
     sub->add_flag("--resume", t->resume, "continue an interrupted run from --out");
+    sub->add_option("--stop-at", t->stop_at, "stop after this training step (checkpoint written; --resume continues)");
     sub->add_flag("--json", t->json, "print one JSON object");
     add_common_options(sub, t->common);
     sub->callback([f, t] {
@@ -278,6 +279,7 @@ void register_nbody(CLI::App& app) {
       run.pgd_steps = t->pgd_steps;
       run.out = t->out;
       run.resume = t->resume;
+      run.stop_at = t->stop_at;
       run.eval_cosmology = run.sim.cosmology;
       run.eval_cosmology.omega_m = t->eval_omega_m;
       run.eval_cosmology.sigma8 = t->eval_sigma8;

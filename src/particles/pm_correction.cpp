@@ -234,6 +234,7 @@ PmCorrectionReport train_pm_correction(const PmCorrectionRun& run) {
   check_arg(run.model.dim() == run.sim.dim(), "model.dim", run.model.dim(), "the simulation's dim");
   run.trainer.validate();
   const PmTrainingSet set = make_pm_training_set(run.sim, run.ref_mesh);
+  torch::manual_seed(run.sim.seed());  // the network's initial weights: reproducible runs
   PmCorrection model(run.model);
   model->to(run.sim.dtype());
   PmCorrectionReport rep;
@@ -243,7 +244,7 @@ PmCorrectionReport train_pm_correction(const PmCorrectionRun& run) {
   to.checkpoint_path(run.out).csv_path(run.out + ".csv");
   Trainer trainer(task, to);
   if (run.resume) trainer.resume(run.out);
-  const TrainResult r = trainer.fit();
+  const TrainResult r = trainer.fit(torch::Tensor(), run.stop_at);
   rep.json["train"] = {{"steps", r.steps_done}, {"seconds", r.seconds}, {"steps_per_second", r.steps_per_second},
                        {"status", r.status == TrainResult::Status::Finished ? "finished" : "stopped"},
                        {"message", r.message}};

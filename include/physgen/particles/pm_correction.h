@@ -143,6 +143,7 @@ struct PmCorrectionRun {
   int64_t pgd_steps = 200;
   std::string out;                 ///< checkpoint path
   bool resume = false;
+  int64_t stop_at = -1;            ///< >= 0: stop after this global step (checkpoint written; resume later)
   Cosmology eval_cosmology;        ///< the robustness check's cosmology
   uint64_t eval_seed = 1000;       ///< seed of the evaluation runs
 };

@@ -168,8 +168,7 @@ void register_nbody(CLI::App& app) {
       const int64_t np = run.initial.x.size(0);
       if (*pgd) {
         torch::NoGradGuard ng;
-        PmOptions po = o.pm();
-        const PmMesh mesh(po.mesh(o.mesh()).dim(o.dim()), o.dtype());
+        const PmMesh mesh(o.pm_options(), o.dtype());
         ParticleState& last = run.trajectory.states.back();
         last.x = last.x + model->pgd_displacement(mesh, last.x, run.mass);
       }

@@ -15,24 +15,6 @@ namespace {
 
 std::vector<int64_t> cube(int64_t n, int64_t d) { return std::vector<int64_t>(d, n); }
 
-// k_i (radians per lattice cell) on the rfft grid of (n,)*d, Nyquist components zeroed for the
-// gradient (so the derivative of a real field stays real and odd).
-std::vector<torch::Tensor> rfft_k(int64_t n, int64_t d, bool zero_nyquist) {
-  std::vector<torch::Tensor> k;
-  for (int64_t i = 0; i < d; ++i) {
-    const bool last = i == d - 1;
-    const int64_t len = last ? n / 2 + 1 : n;
-    torch::Tensor m = torch::arange(len, torch::kFloat64);
-    if (!last) m = torch::where(m >= n / 2, m - n, m);
-    torch::Tensor ki = m * (2.0 * M_PI / n);
-    if (zero_nyquist) ki = torch::where(ki.abs() > M_PI - 1e-9, torch::zeros_like(ki), ki);
-    std::vector<int64_t> shape(d, 1);
-    shape[i] = len;
-    k.push_back(ki.view(shape));
-  }
-  return k;
-}
-
 torch::Tensor k_squared(const std::vector<torch::Tensor>& k) {
   torch::Tensor k2 = torch::zeros({}, torch::kFloat64);
   for (const auto& ki : k) k2 = k2 + ki * ki;
@@ -61,7 +43,7 @@ torch::Tensor linear_density(int64_t n, int64_t dim, double box, const LinearPow
   const torch::Tensor w = torch::randn(cube(n, dim), gen, torch::TensorOptions().dtype(torch::kFloat64));
   const auto dims = dims_of(dim);
   torch::Tensor wk = torch::fft::rfftn(w, c10::nullopt, dims);
-  const torch::Tensor kcell = k_squared(rfft_k(n, dim, false)).sqrt().expand(wk.sizes()).contiguous();
+  const torch::Tensor kcell = k_squared(mesh_wavenumbers(n, dim, true)).sqrt().expand(wk.sizes()).contiguous();
   const double spacing = box / n, vcell = std::pow(spacing, static_cast<double>(dim));
   torch::Tensor amp = torch::empty_like(kcell);
   const double* kp = kcell.data_ptr<double>();
@@ -86,7 +68,9 @@ std::pair<torch::Tensor, torch::Tensor> lpt_displacements(const torch::Tensor& d
   const int64_t n = delta0.size(0);
   const auto dims = dims_of(d);
   const auto shape = cube(n, d);
-  const std::vector<torch::Tensor> k = rfft_k(n, d, false), kg = rfft_k(n, d, true);
+  const std::vector<torch::Tensor> k = mesh_wavenumbers(n, d, true);
+  std::vector<torch::Tensor> kg;  // for gradients: Nyquist components zeroed
+  for (const torch::Tensor& ki : k) kg.push_back(zero_nyquist(ki));
   const torch::Tensor k2 = k_squared(k);
   const torch::Tensor dk = torch::fft::rfftn(delta0.to(torch::kFloat64), c10::nullopt, dims);
   const torch::Tensor phi1 = inverse_laplacian(dk, k2);
@@ -215,6 +199,11 @@ NbodyTrajectory integrate_nbody(const NbodyDynamics& dyn, const ParticleState& s
   return out;
 }
 
+PmOptions NbodyOptions::pm_options() const {
+  PmOptions p = pm();
+  return p.mesh(mesh()).dim(dim());
+}
+
 void NbodyOptions::validate() const {
   cosmology.validate();
   check_arg(dim() == 2 || dim() == 3, "dim", dim(), "2 or 3");
@@ -234,8 +223,7 @@ void NbodyOptions::validate() const {
     prev = s;
   }
   check_arg(lpt_order() == 1 || lpt_order() == 2, "lpt_order", lpt_order(), "1 or 2");
-  PmOptions p = pm();
-  p.mesh(mesh()).dim(dim()).validate();
+  pm_options().validate();
   integration().validate();
 }
 
@@ -247,9 +235,7 @@ NbodyRun run_nbody(const NbodyOptions& o, const std::function<PotentialFilter(do
   run.delta0 = linear_density(o.particles(), o.dim(), o.box(), power, o.seed(), o.dtype());
   const Growth growth(o.cosmology);
   run.initial = lpt_initial_conditions(run.delta0, o.a_init(), growth, static_cast<int>(o.lpt_order()), o.mesh());
-  PmOptions po = o.pm();
-  po.mesh(o.mesh()).dim(o.dim());
-  const PmMesh mesh(po, o.dtype());
+  const PmMesh mesh(o.pm_options(), o.dtype());
   NbodyDynamics dyn(o.cosmology, mesh, run.initial.x.size(0));
   dyn.filter_at = filter_at;
   run.mass = dyn.mass();
@@ -258,8 +244,8 @@ NbodyRun run_nbody(const NbodyOptions& o, const std::function<PotentialFilter(do
 }
 
 torch::Tensor density_contrast(const torch::Tensor& x, int64_t n, int64_t dim, int64_t n_particles_total) {
-  const PmMesh mesh(PmOptions().mesh(n).dim(dim), x.scalar_type());
-  return mesh.paint(x, std::pow(static_cast<double>(n), static_cast<double>(dim)) / n_particles_total) - 1.0;
+  check_arg(x.dim() == 2 && x.size(1) == dim, "x.shape", x.sizes(), "(N, " + std::to_string(dim) + ")");
+  return cic_paint(x, n, std::pow(static_cast<double>(n), static_cast<double>(dim)) / n_particles_total) - 1.0;
 }
 
 }  // namespace physgen

@@ -19,26 +19,29 @@ void PmOptions::validate() const {
 
 namespace {
 
-// 2 pi fftfreq(n) (full = true) or 2 pi rfftfreq(n), as float64.
-torch::Tensor wavenumbers(int64_t n, bool full) {
-  const int64_t len = full ? n : n / 2 + 1;
-  torch::Tensor m = torch::arange(len, torch::kFloat64);
-  if (full) m = torch::where(m >= n / 2, m - n, m);  // -n/2 .. n/2-1 (numpy's convention)
-  return m * (2.0 * M_PI / n);
-}
-
-// Broadcast shape of axis i among d axes.
-std::vector<int64_t> axis_shape(int64_t d, int64_t i, int64_t len) {
-  std::vector<int64_t> s(d, 1);
-  s[i] = len;
-  return s;
-}
-
 torch::Tensor cic_sinc(const torch::Tensor& x) {
   return torch::where(x.abs() < 1e-12, torch::ones_like(x), torch::sin(x) / x);
 }
 
 }  // namespace
+
+std::vector<torch::Tensor> mesh_wavenumbers(int64_t n, int64_t d, bool rfft) {
+  std::vector<torch::Tensor> k;
+  for (int64_t i = 0; i < d; ++i) {
+    const bool half = rfft && i == d - 1;
+    const int64_t len = half ? n / 2 + 1 : n;
+    torch::Tensor m = torch::arange(len, torch::kFloat64);
+    if (!half) m = torch::where(m >= n / 2, m - n, m);  // -n/2 .. n/2-1 (numpy's convention)
+    std::vector<int64_t> shape(d, 1);
+    shape[i] = len;
+    k.push_back((m * (2.0 * M_PI / n)).view(shape));
+  }
+  return k;
+}
+
+torch::Tensor zero_nyquist(const torch::Tensor& k) {
+  return torch::where(k.abs() > M_PI - 1e-9, torch::zeros_like(k), k);
+}
 
 PmMesh::PmMesh(PmOptions options, torch::Dtype dtype, torch::Device device) : o_(std::move(options)) {
   o_.validate();
@@ -50,15 +53,14 @@ PmMesh::PmMesh(PmOptions options, torch::Dtype dtype, torch::Device device) : o_
   }
   torch::Tensor k2 = torch::zeros({}, torch::kFloat64), lap = torch::zeros({}, torch::kFloat64);
   torch::Tensor window = torch::ones({}, torch::kFloat64);
-  for (int64_t i = 0; i < d; ++i) {
-    const bool last = i == d - 1;
-    torch::Tensor ki = wavenumbers(n, !last).view(axis_shape(d, i, last ? n / 2 + 1 : n));
+  const std::vector<torch::Tensor> ks = mesh_wavenumbers(n, d, true);
+  for (const torch::Tensor& ki : ks) {
     k2 = k2 + ki * ki;
     lap = lap + 4.0 * torch::sin(ki / 2).pow(2);
     window = window * cic_sinc(ki / 2).pow(2);
     torch::Tensor g;
     if (o_.gradient() == "fourier") {
-      g = torch::where(ki.abs() > M_PI - 1e-9, torch::zeros_like(ki), ki);  // Nyquist plane: 0
+      g = zero_nyquist(ki);
     } else if (o_.gradient() == "fd2") {
       g = torch::sin(ki);
     } else {
@@ -102,14 +104,16 @@ std::pair<torch::Tensor, torch::Tensor> cic_corners(const torch::Tensor& pos, in
 }
 }  // namespace
 
-torch::Tensor PmMesh::paint(const torch::Tensor& pos, double mass) const {
-  const int64_t n = o_.mesh();
+torch::Tensor cic_paint(const torch::Tensor& pos, int64_t n, double mass) {
+  const int64_t d = pos.size(1);
   auto [idx, w] = cic_corners(pos, n);
-  const int64_t cells = static_cast<int64_t>(std::pow(n, o_.dim()));
+  const int64_t cells = static_cast<int64_t>(std::pow(n, d));
   torch::Tensor rho = torch::zeros({cells}, pos.options());
   rho = rho.scatter_add(0, idx.flatten(), (w * mass).flatten());
-  return rho.view(shape_);
+  return rho.view(std::vector<int64_t>(d, n));
 }
+
+torch::Tensor PmMesh::paint(const torch::Tensor& pos, double mass) const { return cic_paint(pos, o_.mesh(), mass); }
 
 torch::Tensor PmMesh::readout(const torch::Tensor& field, const torch::Tensor& pos) const {
   const int64_t n = o_.mesh(), d = o_.dim();
@@ -157,13 +161,9 @@ struct Shells {
 };
 
 Shells shells(int64_t n, int64_t d, double box) {
-  torch::Tensor m2 = torch::zeros({}, torch::kFloat64);
-  for (int64_t i = 0; i < d; ++i) {
-    torch::Tensor mi = torch::arange(n, torch::kFloat64);
-    mi = torch::where(mi >= n / 2, mi - n, mi).view(axis_shape(d, i, n));
-    m2 = m2 + mi * mi;
-  }
-  const torch::Tensor mabs = m2.sqrt().flatten();
+  torch::Tensor k2 = torch::zeros({}, torch::kFloat64);
+  for (const torch::Tensor& ki : mesh_wavenumbers(n, d, false)) k2 = k2 + ki * ki;
+  const torch::Tensor mabs = k2.sqrt().flatten() * (n / (2.0 * M_PI));  // |m|
   const int64_t bins = n / 2;
   torch::Tensor b = torch::floor(mabs - 0.5).to(torch::kLong);  // [b + 1/2, b + 3/2)
   b = torch::where((b < 0) | (b >= bins), torch::full_like(b, bins), b);
@@ -171,27 +171,28 @@ Shells shells(int64_t n, int64_t d, double box) {
 }
 }  // namespace
 
-PowerSpectrum power_spectrum(const torch::Tensor& delta, double box, const torch::Tensor& other,
-                             bool compensate_cic) {
-  check_arg(box > 0, "box", box, "a positive box size (Mpc/h)");
-  const int64_t d = delta.dim();
-  check_arg(d == 2 || d == 3, "delta.dim()", d, "a 2-D or 3-D field");
-  const int64_t n = delta.size(0);
-  for (int64_t i = 0; i < d; ++i) check_arg(delta.size(i) == n, "delta.shape", delta.sizes(), "a cubic mesh");
-  if (other.defined()) check_arg(other.sizes() == delta.sizes(), "other.shape", other.sizes(), "the shape of delta");
+namespace {
+// Checks a field (n,)*d with d = 2 or 3 and returns its DFT over all axes (divided by the CIC
+// window with `compensate_cic`).
+torch::Tensor field_transform(const torch::Tensor& f, const char* name, bool compensate_cic) {
+  const int64_t d = f.dim();
+  check_arg(d == 2 || d == 3, std::string(name) + ".dim()", d, "a 2-D or 3-D field");
+  const int64_t n = f.size(0);
+  for (int64_t i = 0; i < d; ++i) check_arg(f.size(i) == n, std::string(name) + ".shape", f.sizes(), "a cubic mesh");
   std::vector<int64_t> dims;
   for (int64_t i = 0; i < d; ++i) dims.push_back(i);
-  auto transform = [&](const torch::Tensor& f) {
-    torch::Tensor fk = torch::fft::fftn(f, c10::nullopt, dims);
-    if (compensate_cic) {
-      torch::Tensor w = torch::ones({}, torch::kFloat64);
-      for (int64_t i = 0; i < d; ++i) w = w * cic_sinc(wavenumbers(n, true).view(axis_shape(d, i, n)) / 2).pow(2);
-      fk = fk / w.to(f.scalar_type());
-    }
-    return fk;
-  };
-  const torch::Tensor ak = transform(delta);
-  const torch::Tensor bk = other.defined() ? transform(other) : ak;
+  torch::Tensor fk = torch::fft::fftn(f, c10::nullopt, dims);
+  if (compensate_cic) {
+    torch::Tensor w = torch::ones({}, torch::kFloat64);
+    for (const torch::Tensor& ki : mesh_wavenumbers(n, d, false)) w = w * cic_sinc(ki / 2).pow(2);
+    fk = fk / w.to(f.scalar_type());
+  }
+  return fk;
+}
+
+// The shell averages of Re(a_k b_k^*) of two transforms of (n,)*d fields on a box of side `box`.
+PowerSpectrum shell_average(const torch::Tensor& ak, const torch::Tensor& bk, double box) {
+  const int64_t d = ak.dim(), n = ak.size(0);
   const torch::Tensor cross = torch::real(ak * torch::conj(bk)).flatten();
   const Shells s = shells(n, d, box);
   const double cells = std::pow(static_cast<double>(n), static_cast<double>(d));
@@ -206,12 +207,23 @@ PowerSpectrum power_spectrum(const torch::Tensor& delta, double box, const torch
   out.power = sum.narrow(0, 0, s.bins) / cnt.to(cross.scalar_type()) * (volume / (cells * cells));
   return out;
 }
+}  // namespace
+
+PowerSpectrum power_spectrum(const torch::Tensor& delta, double box, const torch::Tensor& other,
+                             bool compensate_cic) {
+  check_arg(box > 0, "box", box, "a positive box size (Mpc/h)");
+  if (other.defined()) check_arg(other.sizes() == delta.sizes(), "other.shape", other.sizes(), "the shape of delta");
+  const torch::Tensor ak = field_transform(delta, "delta", compensate_cic);
+  return shell_average(ak, other.defined() ? field_transform(other, "other", compensate_cic) : ak, box);
+}
 
 PowerSpectrum cross_correlation(const torch::Tensor& a, const torch::Tensor& b, double box, bool compensate_cic) {
-  PowerSpectrum ab = power_spectrum(a, box, b, compensate_cic);
-  const PowerSpectrum aa = power_spectrum(a, box, {}, compensate_cic);
-  const PowerSpectrum bb = power_spectrum(b, box, {}, compensate_cic);
-  ab.power = ab.power / torch::sqrt(aa.power * bb.power);
+  check_arg(box > 0, "box", box, "a positive box size (Mpc/h)");
+  check_arg(b.sizes() == a.sizes(), "b.shape", b.sizes(), "the shape of a");
+  // Each field transformed once for the three spectra.
+  const torch::Tensor ak = field_transform(a, "a", compensate_cic), bk = field_transform(b, "b", compensate_cic);
+  PowerSpectrum ab = shell_average(ak, bk, box);
+  ab.power = ab.power / torch::sqrt(shell_average(ak, ak, box).power * shell_average(bk, bk, box).power);
   return ab;
 }
 

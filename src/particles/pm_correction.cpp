@@ -78,14 +78,6 @@ torch::Tensor periodic_difference(const torch::Tensor& x, const torch::Tensor& y
   return d - n * torch::round(d.detach() / n);
 }
 
-namespace {
-PmMesh coarse_mesh(const NbodyOptions& o) {
-  PmOptions p = o.pm();
-  p.mesh(o.mesh()).dim(o.dim());
-  return PmMesh(p, o.dtype());
-}
-}  // namespace
-
 PmTrainingSet make_pm_training_set(const NbodyOptions& coarse, int64_t ref_mesh) {
   coarse.validate();
   check_arg(ref_mesh > coarse.mesh() && ref_mesh % coarse.mesh() == 0, "ref_mesh", ref_mesh,
@@ -114,15 +106,14 @@ std::pair<torch::Tensor, torch::Tensor> pm_loss_terms(const torch::Tensor& x, co
                                                       double mass) {
   const torch::Tensor dx = periodic_difference(x, x_ref, static_cast<double>(o.mesh()));
   const torch::Tensor pos = dx.pow(2).sum(1).mean();
-  const PmMesh mesh(PmOptions().mesh(o.mesh()).dim(o.dim()), x.scalar_type());
-  const torch::Tensor delta = mesh.paint(x, mass) - 1.0;
+  const torch::Tensor delta = cic_paint(x, o.mesh(), mass) - 1.0;
   const torch::Tensor pk = power_spectrum(delta, o.box()).power;
   const torch::Tensor spec = (pk / p_ref - 1.0).pow(2).mean();
   return {pos, spec};
 }
 
 PmCorrectionTask::PmCorrectionTask(PmCorrection model, const PmTrainingSet& set, double lambda_pk)
-    : model_(std::move(model)), set_(set), lambda_pk_(lambda_pk) {
+    : model_(std::move(model)), set_(set), lambda_pk_(lambda_pk), mesh_(set.coarse.pm_options(), set.coarse.dtype()) {
   check_arg(lambda_pk >= 0, "lambda_pk", lambda_pk, "a weight >= 0");
 }
 
@@ -133,8 +124,7 @@ std::vector<std::pair<std::string, std::vector<torch::Tensor>>> PmCorrectionTask
 torch::Tensor PmCorrectionTask::loss(const torch::Tensor& batch, Diagnostics& diag) {
   (void)batch;
   const NbodyOptions& o = set_.coarse;
-  const PmMesh mesh = coarse_mesh(o);
-  NbodyDynamics dyn(o.cosmology, mesh, set_.initial.x.size(0));
+  NbodyDynamics dyn(o.cosmology, mesh_, set_.initial.x.size(0));
   PmCorrectionImpl* m = model_.get();
   dyn.filter_at = [m](double a) { return m->filter_at(a); };
   const std::vector<torch::Tensor> params = o.integration().integrator() == "leapfrog"
@@ -162,7 +152,7 @@ nlohmann::json PmCorrectionTask::options() const {
 double fit_pgd(PmCorrection& model, const PmTrainingSet& set, double lambda_pk, int64_t steps, double lr) {
   check_arg(steps >= 1, "pgd_steps", steps, "a positive number of steps");
   const NbodyOptions& o = set.coarse;
-  const PmMesh mesh = coarse_mesh(o);
+  const PmMesh mesh(o.pm_options(), o.dtype());
   // The plain PM run (no correction) to the last snapshot, then fit the displacement.
   torch::Tensor x_pm;
   {
@@ -192,7 +182,7 @@ nlohmann::json PmComparison::to_json() const {
 PmComparison compare_pm_corrections(const NbodyOptions& o, int64_t ref_mesh, const PmCorrection& model) {
   torch::NoGradGuard ng;
   const PmTrainingSet set = make_pm_training_set(o, ref_mesh);
-  const PmMesh mesh = coarse_mesh(o);
+  const PmMesh mesh(o.pm_options(), o.dtype());
   const int64_t np = set.initial.x.size(0);
   NbodyDynamics plain(o.cosmology, mesh, np);
   const torch::Tensor x_pm = integrate_nbody(plain, set.initial, o.a_init(), o.snapshots(), o.integration()).states.back().x;

@@ -130,6 +130,8 @@ struct NbodyOptions {
   /// InvalidArgument naming the option outside its domain (checked before any allocation).
   void validate() const;
   torch::Dtype dtype() const { return float64() ? torch::kFloat64 : torch::kFloat32; }
+  /// pm() with this run's mesh and dim: the options of its PmMesh.
+  PmOptions pm_options() const;
 };
 
 /// A complete run: delta_0, the initial particles, the snapshots.

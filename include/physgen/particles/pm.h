@@ -56,6 +56,19 @@ struct PmOptions {
   void validate() const;
 };
 
+/// The wavenumbers k_i = 2 pi m_i / n (radians per cell, float64) of a periodic (n,)*d mesh, one
+/// tensor per axis shaped to broadcast (axis i has length n, m_i in numpy's fftfreq order
+/// 0 .. n/2-1, -n/2 .. -1); with `rfft` the last axis is the half axis of rfftn (m = 0 .. n/2).
+std::vector<torch::Tensor> mesh_wavenumbers(int64_t n, int64_t d, bool rfft);
+
+/// k with its Nyquist components (|k| = pi) set to 0: the spectral derivative i k of a real field
+/// stays real and odd.
+torch::Tensor zero_nyquist(const torch::Tensor& k);
+
+/// CIC (cloud-in-cell) density of particles at `pos` (N, d), each of mass `mass`, on a periodic
+/// mesh of n cells per side: a (n,)*d field, differentiable in pos.
+torch::Tensor cic_paint(const torch::Tensor& pos, int64_t n, double mass);
+
 /// A multiplicative filter of the potential in Fourier space: given |k| (radians per cell) on
 /// the rfft grid, the factor phi_k is multiplied by (same shape). The neural correction and the
 /// tests use it.

@@ -107,6 +107,7 @@ class PmCorrectionTask : public TrainingTask {
   PmCorrection model_;
   const PmTrainingSet& set_;
   double lambda_pk_;
+  PmMesh mesh_;  // the coarse mesh, built once: loss() runs every training step
 };
 
 /// Fits the PGD parameters of `model` to the last snapshot of `set` by Adam (steps, lr);

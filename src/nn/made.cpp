@@ -74,15 +74,35 @@ void MADEImpl::reset() {
   }
 }
 
-torch::Tensor MADEImpl::forward(const torch::Tensor& x, const torch::Tensor& context) {
+torch::Tensor MADEImpl::context_term(const torch::Tensor& context) {
+  if (!context.defined() || context_.is_empty()) return torch::Tensor();
+  return context_->forward(context);
+}
+
+torch::Tensor MADEImpl::hidden_output(const torch::Tensor& x, const torch::Tensor& ctx_term) {
   torch::Tensor h = x;
   for (size_t l = 0; l < hidden_.size(); ++l) {
     h = torch::addmm(hidden_[l]->bias, h, (hidden_[l]->weight * masks_[l]).t());
-    if (l == 0 && context.defined() && !context_.is_empty()) h = h + context_->forward(context);
+    if (l == 0 && ctx_term.defined()) h = h + ctx_term;
     h = activate(h, options.activation());
   }
+  return h;
+}
+
+torch::Tensor MADEImpl::forward(const torch::Tensor& x, const torch::Tensor& context) {
+  const auto h = hidden_output(x, context_term(context));
   auto y = torch::addmm(output_->bias, h, (output_->weight * output_mask_).t());
   return y.view({x.size(0), options.outputs_per_feature(), options.features()});
+}
+
+torch::Tensor MADEImpl::forward_feature(const torch::Tensor& x, const torch::Tensor& ctx_term, int64_t i) {
+  check_arg(i >= 0 && i < options.features(), "i", i, "a feature index in [0, features)");
+  const auto h = hidden_output(x, ctx_term);
+  // Output rows j D + i, j = 0..K-1 (the layout of forward's (B, K, D) view).
+  const auto rows = torch::arange(options.outputs_per_feature(), torch::TensorOptions().dtype(torch::kInt64).device(h.device())) *
+                        options.features() + i;
+  const auto w = (output_->weight.index_select(0, rows) * output_mask_.index_select(0, rows));
+  return torch::addmm(output_->bias.index_select(0, rows), h, w.t());
 }
 
 }  // namespace physgen

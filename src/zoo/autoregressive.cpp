@@ -1,6 +1,7 @@
-// Zoo families "van" and "transformer": the autoregressive likelihood models of
+// Zoo families "van", "han" and "transformer": the autoregressive likelihood models of
 // models/autoregressive/, trained by reverse KL on a target (the variational free energy; the
 // score-function gradient for spins, models/objectives.h) or by forward KL on --data.
+#include "physgen/models/autoregressive/han.h"
 #include "physgen/models/autoregressive/transformer.h"
 #include "physgen/models/autoregressive/van.h"
 #include "physgen/zoo/kit.h"
@@ -12,6 +13,10 @@ namespace physgen::zoo {
 namespace {
 
 Model build_van(const ModelSpec& spec) { return make_model(spec, Van(VanOptions::from_json(spec.model))); }
+
+Model build_han(const ModelSpec& spec) { return make_model(spec, Han(HanOptions::from_json(spec.model))); }
+
+nlohmann::json han_defaults(const std::vector<int64_t>& shape) { return HanOptions(shape).to_json(); }
 
 /// Lattices: the first layer sees every earlier site (first_half_kernel = max(H, W) - 1), so
 /// each spin's conditional includes its periodic neighbours across the lattice edges; the
@@ -62,6 +67,12 @@ void register_autoregressive(FamilyRegistry& r) {
   van.shapes = {"lattice"};
   van.data = "spins";
   r.add("van", van);
+  Family han = make_family(build_han, han_defaults, by_shape(van_train_defaults),
+                           "hierarchical autoregressive network (frame, then block crosses, one MADE per level) on "
+                           "Ising spins, L a power of 2: 6L calls per sample instead of L^2; reverse KL or --data");
+  han.shapes = {"lattice"};
+  han.data = "spins";
+  r.add("han", han);
   Family tr = make_family(build_transformer, transformer_defaults, by_shape(transformer_train_defaults),
                           "autoregressive transformer over lattice sites (spin or Gaussian-mixture head): "
                           "reverse KL on --target or forward KL on --data");

@@ -1,7 +1,8 @@
 // The autoregressive families (models/autoregressive/): the contract an autoregressive model
 // must keep, checked exactly, each with a control showing the check can fail.
 //   * autoregressive property: the head outputs of site i depend on x_<i only (gradients of
-//     every site's outputs with respect to every input site, on 4 x 4 and 3 x 5 lattices);
+//     every site's outputs with respect to every input site, on 4 x 4 and 3 x 5 lattices; for
+//     HAN "<" in its hierarchical order, on 4 x 4 and 8 x 8);
 //   * q normalises: sum over all 2^V spin configurations of q is 1 to 1e-10 (float64);
 //   * sampling is exact: the frequencies of all 16 states of a 2 x 2 lattice match q
 //     (chi-square), and a sampler that forgets the Z2 flip fails the same test;
@@ -9,12 +10,14 @@
 //   * the mixture head is a normalised density per site.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 
 #include <torch/torch.h>
 
 #include "physgen/core/rng.h"
+#include "physgen/models/autoregressive/han.h"
 #include "physgen/models/autoregressive/transformer.h"
 #include "physgen/models/autoregressive/van.h"
 #include "support/test_util.h"
@@ -33,19 +36,29 @@ using physgen_test::all_spin_states;
 struct CausalityReport {
   int64_t violations = 0, unused = 0;
 };
+/// `order` lists the raster indices in the order the model draws them (empty: raster order).
 CausalityReport check_autoregressive(const std::function<torch::Tensor(const torch::Tensor&)>& f, int64_t H,
-                                     int64_t W, const torch::Tensor& x0) {
+                                     int64_t W, const torch::Tensor& x0, std::vector<int64_t> order = {}) {
   CausalityReport rep;
   const int64_t V = H * W;
+  if (order.empty())
+    for (int64_t i = 0; i < V; ++i) order.push_back(i);
+  EXPECT_EQ(static_cast<int64_t>(order.size()), V);
+  std::vector<int64_t> rank(static_cast<size_t>(V));
+  for (int64_t p = 0; p < V; ++p) rank[order[p]] = p;
   for (int64_t i = 0; i < V; ++i) {
     auto x = x0.clone().requires_grad_(true);
     auto out = f(x);
     auto g = torch::autograd::grad({out.select(1, i).sum()}, {x}, {}, false, false, true)[0];
     if (!g.defined()) g = torch::zeros_like(x);
     const auto gi = g.abs().sum(0).flatten();  // (V)
-    for (int64_t j = 0; j < V; ++j)
-      if (j >= i && gi[j].item<double>() != 0.0) ++rep.violations;
-    if (i >= 1 && gi.narrow(0, 0, i).sum().item<double>() == 0.0) ++rep.unused;
+    double earlier = 0.0;
+    for (int64_t j = 0; j < V; ++j) {
+      const double gij = gi[j].item<double>();
+      if (rank[j] >= rank[i] && gij != 0.0) ++rep.violations;
+      if (rank[j] < rank[i]) earlier += gij;
+    }
+    if (rank[i] >= 1 && earlier == 0.0) ++rep.unused;
   }
   return rep;
 }
@@ -56,6 +69,14 @@ Van small_van(int64_t H, int64_t W, bool residual = false, bool dilated = false,
             .dilated(dilated).z2(z2));
   v->to(torch::kFloat64);
   return v;
+}
+
+/// tanh rather than the default relu: a dead relu unit would hide a dependence from the
+/// causality check's "unused" count (the masks, not the activation, are under test).
+Han small_han(int64_t L, bool z2 = true) {
+  Han h(HanOptions({L, L}).hidden_layers(2).hidden_factor(1).min_hidden(12).activation("tanh").z2(z2));
+  h->to(torch::kFloat64);
+  return h;
 }
 
 ArTransformer small_transformer(int64_t H, int64_t W, const std::string& head, bool z2 = true) {
@@ -96,6 +117,43 @@ TEST(Autoregressive, TransformerOutputsDependOnEarlierSitesOnly) {
   }
 }
 
+TEST(Autoregressive, HanOutputsDependOnEarlierSitesInItsOrderOnly) {
+  // HAN draws the sites in its hierarchical order (frame, then crosses level by level): each
+  // site's logit may depend on the sites before it in that order only, and on some of them.
+  seed_all(12);
+  for (int64_t L : {4, 8}) {
+    Han h = small_han(L);
+    const auto x0 = torch::randn({3, L, L}, kF64);
+    const auto rep =
+        check_autoregressive([&](const torch::Tensor& x) { return h->site_outputs(x); }, L, L, x0, h->site_order());
+    EXPECT_EQ(rep.violations, 0) << "L " << L;
+    EXPECT_EQ(rep.unused, 0) << "L " << L;
+    // Control: judged in raster order, the same network violates the property (the frame
+    // column is drawn before the rows above the cross, etc.).
+    const auto raster = check_autoregressive([&](const torch::Tensor& x) { return h->site_outputs(x); }, L, L, x0);
+    EXPECT_GT(raster.violations, 0) << "L " << L;
+  }
+}
+
+TEST(Autoregressive, HanHierarchyDrawsEachSiteOnceAfterItsFrame) {
+  // L = 32: the frame (63 sites) and the levels S = 32..2 (one block of 61 cross sites ... 256
+  // blocks of one site); 6L - 5 - 3K network calls per sample.
+  Han h(HanOptions({32, 32}));
+  ASSERT_EQ(h->levels().size(), 6u);
+  EXPECT_EQ(h->levels()[0].cross, 63);
+  EXPECT_EQ(h->levels()[1].cross, 61);
+  EXPECT_EQ(h->levels()[1].frame, 128);
+  EXPECT_EQ(h->levels()[5].blocks, 256);
+  EXPECT_EQ(h->levels()[5].cross, 1);
+  EXPECT_EQ(h->sampling_calls(), 6 * 32 - 5 - 3 * 5);
+  auto order = h->site_order();
+  std::sort(order.begin(), order.end());
+  for (int64_t i = 0; i < 1024; ++i) ASSERT_EQ(order[i], i);
+  physgen_test::expect_invalid_argument([] { HanOptions({12, 12}).validate(); }, "event_shape");
+  physgen_test::expect_invalid_argument([] { HanOptions({8, 16}).validate(); }, "event_shape");
+  physgen_test::expect_invalid_argument([] { HanOptions({8, 8}).activation("sigmoid").validate(); }, "activation");
+}
+
 TEST(Autoregressive, CausalityCheckCatchesAnInclusiveFirstLayer) {
   // Control: VAN with its first mask inclusive (the classic PixelCNN bug) lets site i see
   // itself, and the check counts it.
@@ -126,6 +184,8 @@ TEST(Autoregressive, SpinModelsNormaliseOverAllStates) {
     EXPECT_NEAR(log_total_probability(*f, 3, 4), 0.0, 1e-10) << "wide first layer 3x4 z2 " << z2;
     ArTransformer t = small_transformer(3, 3, "spin", z2);
     EXPECT_NEAR(log_total_probability(*t, 3, 3), 0.0, 1e-10) << "transformer z2 " << z2;
+    Han h = small_han(4, z2);  // 2^16 states
+    EXPECT_NEAR(log_total_probability(*h, 4, 4), 0.0, 1e-10) << "han 4x4 z2 " << z2;
   }
   // Control: the inclusive-first-layer bug makes q unnormalised by far more than 1e-10.
   Van bad = small_van(3, 3);
@@ -175,8 +235,14 @@ TEST(Autoregressive, SampledFrequenciesMatchQ) {
     t->out->weight.mul_(30.0);
     t->out->bias.fill_(0.7);
   }
+  Han h = small_han(2);
+  {
+    torch::NoGradGuard ng;
+    for (auto& p : h->parameters()) p.mul_(3.0);
+  }
   EXPECT_LT(chi_square_2x2(v->sample(n), *v), chi2_999);
   EXPECT_LT(chi_square_2x2(t->sample(n), *t), chi2_999);
+  EXPECT_LT(chi_square_2x2(h->sample(n), *h), chi2_999);
   // Control: samples of the same networks without the Z2 flip are not samples of q_s.
   Van v_noflip = small_van(2, 2, false, false, /*z2=*/false);
   ArTransformer t_noflip = small_transformer(2, 2, "spin", /*z2=*/false);
@@ -187,6 +253,12 @@ TEST(Autoregressive, SampledFrequenciesMatchQ) {
   }
   EXPECT_GT(chi_square_2x2(v_noflip->sample(n), *v), 10 * chi2_999);
   EXPECT_GT(chi_square_2x2(t_noflip->sample(n), *t), 10 * chi2_999);
+  Han h_noflip = small_han(2, /*z2=*/false);
+  {
+    torch::NoGradGuard ng;
+    for (auto& kv : h->named_parameters()) h_noflip->named_parameters()[kv.key()].copy_(kv.value());
+  }
+  EXPECT_GT(chi_square_2x2(h_noflip->sample(n), *h), 10 * chi2_999);
 }
 
 TEST(Autoregressive, ConeVanSamplingEqualsFullPassConditionals) {

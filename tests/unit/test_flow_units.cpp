@@ -77,6 +77,26 @@ TEST(MLP, ZeroInitLastLayerOutputsZero) {
 }
 
 // d out[:, j, i] / d x_m must vanish unless m precedes i in the ordering.
+TEST(MADE, ForwardFeatureEqualsTheFullPassColumn) {
+  // The sampling path (context term once, one feature's outputs per call) must equal the
+  // full pass; with and without context.
+  torch::manual_seed(3);
+  for (int64_t C : {0, 3}) {
+    const int64_t D = 6, K = 2;
+    auto made = MADE(MADEOptions(D, {20, 20}, K).context_features(C));
+    made->to(torch::kFloat64);
+    const auto x = torch::randn({4, D}, torch::kFloat64);
+    const auto c = C > 0 ? torch::randn({4, C}, torch::kFloat64) : torch::Tensor();
+    const auto full = made->forward(x, c);
+    const auto term = made->context_term(c);
+    EXPECT_EQ(term.defined(), C > 0);
+    for (int64_t i = 0; i < D; ++i)
+      EXPECT_TRUE(torch::allclose(made->forward_feature(x, term, i), full.select(2, i), 1e-14, 1e-14)) << C << " " << i;
+    // Control: another feature's outputs differ.
+    EXPECT_FALSE(torch::allclose(made->forward_feature(x, term, 1), full.select(2, 2)));
+  }
+}
+
 TEST(MADE, OutputsDependOnlyOnEarlierInputs) {
   torch::manual_seed(2);
   for (bool reverse : {false, true}) {

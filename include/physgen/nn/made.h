@@ -50,12 +50,21 @@ class MADEImpl : public torch::nn::Cloneable<MADEImpl> {
   /// (B, D) [, (B, C)] -> (B, outputs_per_feature, D); output [:, j, i] depends on x_{<i}
   /// in the ordering only.
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& context = torch::Tensor());
+  /// The context's contribution to the first hidden layer, context @ W_c^T (B, hidden[0]);
+  /// undefined when there is no context. For sampling, where D calls share one context.
+  torch::Tensor context_term(const torch::Tensor& context);
+  /// Outputs (B, outputs_per_feature) of feature i alone, equal to forward(x, context)[:, :, i],
+  /// from context_term(context) (undefined: no context): the hidden layers and only feature i's
+  /// rows of the output layer.
+  torch::Tensor forward_feature(const torch::Tensor& x, const torch::Tensor& context_term, int64_t i);
   /// Degree of input feature i (1..D) in the ordering.
   int64_t input_degree(int64_t i) const;
 
   MADEOptions options;
 
  private:
+  /// The last hidden layer's activations given the first layer's context term (or undefined).
+  torch::Tensor hidden_output(const torch::Tensor& x, const torch::Tensor& ctx_term);
   std::vector<torch::nn::Linear> hidden_;
   std::vector<torch::Tensor> masks_;
   torch::nn::Linear context_{nullptr};

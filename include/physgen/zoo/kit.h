@@ -123,6 +123,6 @@ void register_gan(FamilyRegistry& r);            ///< "gan", "cgan", "wgan", "wg
 void register_cyclegan(FamilyRegistry& r);       ///< "cyclegan" (cyclegan.cpp)
 void register_vae(FamilyRegistry& r);            ///< "vae" (vae.cpp)
 void register_ebm(FamilyRegistry& r);            ///< "ebm" (ebm.cpp)
-void register_autoregressive(FamilyRegistry& r); ///< "van", "transformer" (autoregressive.cpp)
+void register_autoregressive(FamilyRegistry& r); ///< "van", "han", "transformer" (autoregressive.cpp)
 
 }  // namespace physgen::zoo

@@ -1,5 +1,5 @@
 #pragma once
-// What the autoregressive families (VAN, the transformer) share: the per-site output heads,
+// What the autoregressive families (VAN, the transformer, HAN) share: the per-site output heads,
 // the Z2 symmetrisation and the contract view the tests use.
 //
 // An autoregressive model over V sites in raster order (site i = r W + c of an H x W lattice)
@@ -64,9 +64,19 @@ class AutoregressiveModel : public LikelihoodModel {
     torch::Tensor x = sample(n);
     return {x, log_prob(x)};
   }
-  /// Head outputs (n, V, P) for configurations x (n, H, W): row i depends on x_<i only.
+  /// Head outputs (n, V, P) for configurations x (n, H, W), row i at site i's raster index:
+  /// row i depends only on the sites before i in site_order().
   virtual torch::Tensor site_outputs(const torch::Tensor& x) = 0;
-  /// Network calls per batch of samples (V for both families: one per site).
+  /// The order in which sites are drawn (raster indices): raster order 0..V-1 for VAN and the
+  /// transformer, the hierarchical order for HAN.
+  virtual std::vector<int64_t> site_order() const {
+    int64_t v = 1;
+    for (auto d : event_shape()) v *= d;
+    std::vector<int64_t> o(static_cast<size_t>(v));
+    for (int64_t i = 0; i < v; ++i) o[static_cast<size_t>(i)] = i;
+    return o;
+  }
+  /// Network calls per batch of samples (V for VAN and the transformer: one per site).
   virtual int64_t sampling_calls() const = 0;
   /// "spin" or "mixture".
   virtual std::string head() const = 0;

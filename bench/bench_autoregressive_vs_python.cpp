@@ -1,18 +1,25 @@
-// The autoregressive families at L = 16 (2D Ising at beta_c): physgen (C++) against the same
-// models and loop in Python PyTorch (bench/python/autoregressive_reverse_kl.py, Debian's
-// python3-torch), measured in one run.
+// The autoregressive families on an L x L lattice (default L = 16; 2D Ising at beta_c): physgen
+// (C++) against the same models and loop in Python PyTorch
+// (bench/python/autoregressive_reverse_kl.py, Debian's python3-torch), measured in one run.
 //
-//   ./build/bench/bench_autoregressive_vs_python [--steps N] [--threads T] [--batch B] [--sample-n N]
+//   ./build/bench/bench_autoregressive_vs_python [--families LIST] [--L L] [--steps N] [--threads T]
+//                                                [--batch B] [--sample-n N] [--script PATH]
 //
-// For VAN and the transformer with the zoo defaults (VAN: width 32, depth 3, half_kernel 2;
-// transformer: d 32, 4 heads, 2 layers, ff 128, spin head; both Z2-symmetrised) it prints
-// reverse-KL training steps per second (batch B: sample B spins, log q with gradients, the
-// score-function loss, Adam) and samples per second of sample(n), for both, and the ratios
+// --families: comma-separated, from van, transformer, han (default "van,transformer,han"),
+// measured in the order given; han needs L a power of 2.
+//
+// For each family with the zoo defaults (VAN: width 32, depth 3, half_kernel 2, first layer
+// half kernel L - 1; transformer: d 32, 4 heads, 2 layers, ff 128, spin head; HAN: one MADE per
+// level, 2 hidden ReLU layers of max(64, 2 (cross + frame)) units; all Z2-symmetrised) it
+// prints reverse-KL training steps per second (batch B: sample B spins, log q with gradients,
+// the score-function loss, Adam) and samples per second of sample(n), for both, and the ratios
 // C++ / Python; and the C++ split of a training step into sampling and log q + backward.
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -87,6 +94,16 @@ Numbers python_numbers(const std::string& family, int64_t L, double beta, int64_
   return n;
 }
 
+/// "a,b,c" -> {"a", "b", "c"} (empty items dropped).
+std::vector<std::string> split_list(const std::string& list) {
+  std::vector<std::string> items;
+  std::stringstream ss(list);
+  std::string item;
+  while (std::getline(ss, item, ','))
+    if (!item.empty()) items.push_back(item);
+  return items;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -94,6 +111,7 @@ int main(int argc, char** argv) {
   int threads = 2;
   const double beta = 0.4406868;
   std::string script = PHYSGEN_SOURCE_DIR "/bench/python/autoregressive_reverse_kl.py";
+  std::string families_arg = "van,transformer,han";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     if (a == "--steps") steps = std::stoll(argv[i + 1]);
@@ -102,13 +120,25 @@ int main(int argc, char** argv) {
     else if (a == "--sample-n") sample_n = std::stoll(argv[i + 1]);
     else if (a == "--L") L = std::stoll(argv[i + 1]);
     else if (a == "--script") script = argv[i + 1];
+    else if (a == "--families") families_arg = argv[i + 1];
   }
+  const std::vector<std::string> families = split_list(families_arg);
+  if (families.empty()) {
+    std::fprintf(stderr, "--families: expected a comma-separated list of van, transformer, han\n");
+    return 2;
+  }
+  for (const auto& f : families)
+    if (f != "van" && f != "transformer" && f != "han") {
+      std::fprintf(stderr, "--families: unknown family '%s' (the Python reference has van, transformer, han)\n",
+                   f.c_str());
+      return 2;
+    }
   physgen::configure_runtime(threads);
   std::printf("2D Ising L=%lld beta=%.7f, reverse KL batch %lld, %d thread(s), %lld steps (+%lld warm-up)\n",
               static_cast<long long>(L), beta, static_cast<long long>(batch), threads, static_cast<long long>(steps),
               static_cast<long long>(warmup));
   bool ok = true;
-  for (const std::string family : {"van", "transformer"}) {
+  for (const std::string& family : families) {
     const Numbers py = python_numbers(family, L, beta, batch, steps, warmup, sample_n, threads, script);
     const Numbers cpp = cpp_numbers(family, L, beta, batch, steps, warmup, sample_n);
     std::printf("%s\n", family.c_str());

@@ -25,7 +25,7 @@
 // log q is exact: one MADE pass per level. Sampling is exact and costs one MADE call per cross
 // site of each level, batched over samples and blocks:
 //   calls = (2L - 1) + sum_{m=1..K} (2^{m+1} - 3) = 6L - 5 - 3K
-// (172 at L = 32 against VAN's 1024, 379 at L = 64 against 4096). Optional Z2 symmetry
+// (172 at L = 32 against VAN's 1024, 361 at L = 64 against 4096). Optional Z2 symmetry
 // q_s(s) = (q(s) + q(-s)) / 2 as VAN (models/autoregressive/heads.h).
 //
 // Why a frame and not only conditionals: for a nearest-neighbour Hamiltonian the spins inside

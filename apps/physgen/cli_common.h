@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <torch/types.h>
 
+#include "physgen/observables/scattering.h"
+
 namespace physgen::cli {
 
 /// Flags every subcommand takes: --device, --threads.
@@ -27,9 +29,14 @@ torch::Device apply_common_options(const CommonOptions& opts);
 /// Prints a JSON document to stdout (pretty, one object).
 void print_json(const nlohmann::json& j);
 
+/// Adds --J, --orientations, --blocks to `sub`, and --scattering (setting *enable) when
+/// `enable` is given (cmd_measure.cpp).
+void add_scattering_options(CLI::App* sub, ScatteringOptions& options, bool* enable = nullptr);
+
 /// Subcommand registration: each adds itself to the app with its callback.
 void register_simulate(CLI::App& app);
 void register_measure(CLI::App& app);
+void register_compare_ensembles(CLI::App& app);
 void register_demo(CLI::App& app);
 void register_train(CLI::App& app);
 void register_sample(CLI::App& app);

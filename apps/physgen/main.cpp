@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   app.footer("Run `physgen COMMAND --help` for the options of a command.");
   physgen::cli::register_simulate(app);
   physgen::cli::register_measure(app);
+  physgen::cli::register_compare_ensembles(app);
   physgen::cli::register_train(app);
   physgen::cli::register_sample(app);
   physgen::cli::register_demo(app);

@@ -1,10 +1,13 @@
 #include "physgen/api/measure.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <sstream>
 
 #include <torch/torch.h>
 
+#include "physgen/core/check.h"
 #include "physgen/observables/lattice.h"
 #include "physgen/observables/table.h"
 
@@ -45,6 +48,54 @@ std::string format_measurement(const nlohmann::json& m) {
   os << " points (independent samples)\n";
   for (auto& [k, v] : m.at("observables").items())
     os << "  " << k << " = " << v["mean"].get<double>() << " +- " << v["error"].get<double>() << "\n";
+  return os.str();
+}
+
+int64_t scattering_blocks(int64_t n, const EnsembleMeta& meta) {
+  const int64_t C = std::max<int64_t>(1, meta.chains);
+  int64_t b = C > 1 ? C * ((50 + C - 1) / C) : 50;
+  if (C > 1 && b > n) b = C;  // one block per chain
+  return std::max<int64_t>(2, std::min(b, n));
+}
+
+ScatteringStatistics scattering_of_ensemble(const torch::Tensor& x, const EnsembleMeta& meta, ScatteringOptions o) {
+  check_arg(x.dim() == 3, "fields.sizes()", std::to_string(x.dim()) + "-d ensemble",
+            "a lattice ensemble (N, L, L) (scattering statistics are defined for 2-D fields)");
+  if (o.blocks == ScatteringOptions().blocks) o.blocks = scattering_blocks(x.size(0), meta);
+  return scattering_statistics(x, o);
+}
+
+std::string format_scattering(const ScatteringStatistics& s) {
+  std::ostringstream os;
+  os << "scattering statistics: J " << s.J << ", " << s.orientations << " orientations, " << s.n_fields
+     << " fields, " << s.blocks << " jackknife blocks\n";
+  char line[160];
+  for (size_t k = 0; k < s.names.size(); ++k) {
+    std::snprintf(line, sizeof line, "  %-28s %14.6g +- %.3g\n", s.names[k].c_str(), s.mean[k], s.error[k]);
+    os << line;
+  }
+  return os.str();
+}
+
+std::string format_comparison(const EnsembleComparison& c) {
+  std::ostringstream os;
+  char line[200];
+  std::snprintf(line, sizeof line, "%ld statistics: %.1f%% within 2 sigma, chi2/dof %.3g (J %ld, %ld orientations)\n",
+                static_cast<long>(c.n_statistics), 100.0 * c.fraction_within_2sigma, c.chi2_per_dof,
+                static_cast<long>(c.a.J), static_cast<long>(c.a.orientations));
+  os << line;
+  const auto j = c.to_json();
+  for (auto it = j["groups"].begin(); it != j["groups"].end(); ++it) {
+    std::snprintf(line, sizeof line, "  %-9s %4ld statistics  %5.1f%% within 2 sigma  chi2/dof %.3g\n", it.key().c_str(),
+                  static_cast<long>(it.value()["n_statistics"].get<int64_t>()),
+                  100.0 * it.value()["fraction_within_2sigma"].get<double>(), it.value()["chi2_per_dof"].get<double>());
+    os << line;
+  }
+  for (size_t k = 0; k < c.z.size(); ++k) {
+    std::snprintf(line, sizeof line, "  %-28s %12.6g +- %-10.3g %12.6g +- %-10.3g z %+6.2f\n", c.a.names[k].c_str(),
+                  c.a.mean[k], c.a.error[k], c.b.mean[k], c.b.error[k], c.z[k]);
+    os << line;
+  }
   return os.str();
 }
 

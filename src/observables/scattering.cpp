@@ -178,9 +178,9 @@ torch::Tensor scattering_moments(const torch::Tensor& x_in, const MorletBank& ba
     if (second_order) {
       for (int64_t j1 = 0; j1 < J; ++j1)
         for (int64_t j2 = j1 + 1; j2 < J; ++j2) {
-          // The subgrid factor f = 2^max(j2-2, 0) (a divisor of H and W): periodising the
-          // spectrum over f x f aliases gives the field at the subgrid's points.
-          int64_t f = int64_t{1} << std::max<int64_t>(j2 - 2, 0);
+          // The subgrid factor f = 2^max(j2-1, 0) (a divisor of H and W): periodising the
+          // spectrum over f x f aliases gives the field at the subgrid's points exactly.
+          int64_t f = int64_t{1} << std::max<int64_t>(j2 - 1, 0);
           while (f > 1 && (H % f != 0 || W % f != 0)) f /= 2;
           auto Y = Mh.select(1, j1).unsqueeze(2) * F.select(0, j2).unsqueeze(0).unsqueeze(0);  // (B, Lo, Lo, H, W)
           if (f > 1) Y = Y.reshape({B, Lo, Lo, f, H / f, f, W / f}).sum(std::vector<int64_t>{3, 5});

@@ -82,11 +82,16 @@ TEST(Scattering, StatisticsAreTranslationRotationAndSignInvariant) {
   };
   // Layout: P (J), A (J), S2 (J(J-1)/2), S3 (J(J+1)/2 Lo), S4.
   const int64_t s2 = 2 * J, s3 = s2 + J * (J - 1) / 2, s4 = s3 + J * (J + 1) / 2 * Lo;
-  // Translations: at J = 3 S2's subgrid factor is 2^max(j2-2, 0) = 1, so every shift.
+  // Translations: S2 (at J = 3 on the subgrid of spacing 2 for j2 = 2) under even shifts, the
+  // rest under every shift; an odd shift does move S2 (control: the subgrid is real).
   EXPECT_LT(rel(scattering_moments(torch::roll(x, {8, 4}, {1, 2}), bank, true), m), 1e-10);
-  EXPECT_LT(rel(scattering_moments(torch::roll(x, {3, 5}, {1, 2}), bank, true), m), 1e-10);
-  // 90-degree rotation: orientations l -> l + Lo/2, and every statistic averages over them.
-  const auto rotated = torch::flip(x.transpose(1, 2), {2});
+  const auto odd = scattering_moments(torch::roll(x, {3, 5}, {1, 2}), bank, true);
+  EXPECT_LT(rel(odd.narrow(1, 0, s2), m.narrow(1, 0, s2)), 1e-10);
+  EXPECT_LT(rel(odd.narrow(1, s3, m.size(1) - s3), m.narrow(1, s3, m.size(1) - s3)), 1e-10);
+  EXPECT_GT(rel(odd.narrow(1, s2, s3 - s2), m.narrow(1, s2, s3 - s2)), 1e-6);
+  // 90-degree rotation about the origin, w(i, j) = x(-j mod L, i) (so S2's subgrid maps onto
+  // itself): orientations l -> l + Lo/2, and every statistic averages over them.
+  const auto rotated = torch::roll(torch::flip(x.transpose(1, 2), {2}), {1}, {2});
   const auto mr = scattering_moments(rotated, bank, true);
   EXPECT_LT(rel(mr, m), 1e-10);
   // Sign flip: S3 odd, the rest even.
@@ -99,10 +104,10 @@ TEST(Scattering, StatisticsAreTranslationRotationAndSignInvariant) {
     return torch::fft::ifft2(torch::fft::fft2(f) * bank.psi[0][0]).abs().square().mean().item<double>();
   };
   EXPECT_GT(std::abs(power_l0(rotated) / power_l0(x) - 1.0), 0.05);
-  // A larger J: S2 at j2 = 3 lives on the subgrid of factor 2, invariant under even shifts.
+  // J = 4: S2 at j2 = 3 lives on the subgrid of spacing 4, invariant under shifts by 4.
   const MorletBank b4 = morlet_bank(L, L, 4, Lo);
   const auto m4 = scattering_moments(x, b4, true);
-  EXPECT_LT(rel(scattering_moments(torch::roll(x, {2, 6}, {1, 2}), b4, true), m4), 1e-10);
+  EXPECT_LT(rel(scattering_moments(torch::roll(x, {4, 12}, {1, 2}), b4, true), m4), 1e-10);
 }
 
 TEST(Scattering, GaussianFreeFieldPowerSpectrumMatchesItsPropagator) {

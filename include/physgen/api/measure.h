@@ -7,6 +7,7 @@
 #include <torch/types.h>
 
 #include "physgen/io/sidecar.h"
+#include "physgen/observables/scattering.h"
 
 namespace physgen {
 
@@ -20,6 +21,21 @@ namespace physgen {
 ///     of the standard deviation s / sqrt(2 (N - 1)), tau_int = 0.5.
 /// The result also carries "system", "params", "n_samples", "chains", "algorithm".
 nlohmann::json measure_ensemble(const torch::Tensor& x, const EnsembleMeta& meta);
+
+/// The jackknife blocks of the scattering statistics for an ensemble described by `meta`: 50,
+/// or with C > 1 chain-major chains the smallest multiple of C that is >= 50, so that no block
+/// straddles two chains (at most N; at least 2).
+int64_t scattering_blocks(int64_t n, const EnsembleMeta& meta);
+
+/// Scattering statistics of a lattice ensemble x (N, H, W) (observables/scattering.h) with the
+/// blocks of scattering_blocks() unless `options.blocks` was changed from its default.
+/// InvalidArgument naming "fields.sizes()" for an ensemble that is not a 2-D field.
+ScatteringStatistics scattering_of_ensemble(const torch::Tensor& x, const EnsembleMeta& meta,
+                                            ScatteringOptions options = {});
+
+/// Text tables of scattering statistics and of a two-ensemble comparison.
+std::string format_scattering(const ScatteringStatistics& s);
+std::string format_comparison(const EnsembleComparison& c);
 
 /// The table the CLI prints for measure_ensemble's result (one line per observable).
 std::string format_measurement(const nlohmann::json& measurement);

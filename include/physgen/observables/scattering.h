@@ -33,10 +33,13 @@
 // Menard, Mallat 2023): the wavelet coefficients and the filtered envelopes have zero mean
 // (psi(0) = 0), so these products are covariances. S3 is odd under x -> -x: it vanishes for
 // Z2-symmetric ensembles (Ising, phi^4), where it tests the symmetry of generated samples.
-// S3 and S4 are evaluated in Fourier space by Parseval; S2 on the spatial grid subsampled by
-// 2^max(j2-2, 0) (the band of psi_j2 is far inside the subgrid's Nyquist frequency: the values
-// are those of the full grid at the subgrid's points), so S2 is translation invariant for
-// shifts by multiples of that factor only; everything else for every shift.
+// S3 and S4 are evaluated in Fourier space by Parseval; S2 as the mean of |M_j1 * psi_j2| over
+// the sites of the subgrid of spacing f = 2^max(j2-1, 0) (periodising the spectrum over f x f
+// aliases gives the field's exact values there). For a translation-invariant ensemble the
+// subgrid mean has the same expectation as the full mean (only a little more variance: the
+// envelope is smooth on the scale 2^j2, and psi_j2's band lies within the subgrid's Nyquist
+// frequency to 3 sigma), at 1/f^2 of the cost. Per field, S2 is invariant under shifts by
+// multiples of 2^(J-2) only; everything else under every shift.
 //
 // Errors: delete-one-block jackknife over `blocks` consecutive blocks of the ensemble (the
 // ratios are formed from leave-one-block-out means), so autocorrelations shorter than a block

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# End-to-end checks of the scattering statistics through the CLI: `measure --scattering`
+# (JSON key "scattering" with every statistic and its error), `compare-ensembles` of two
+# independent phi^4 ensembles (they agree) and of phi^4 against Ising spins (they do not),
+# the PNG, and the errors naming the argument.
+#   bash tests/cli/test_scattering_cli.sh [PATH/TO/physgen]
+source "$(dirname "$0")/lib.sh" physgen_scattering_cli "${1:-}"
+J() { /usr/bin/python3 -c "import json,sys; d=json.load(open('$1')); print($2)"; }
+
+run $PG simulate phi4 --L 16 --kappa 0.27 --lambda-hop 0.022 --chains 16 --samples 64 --every 5 --therm 500 \
+    --seed 1 --out "$T/a.npy" $C
+run $PG simulate phi4 --L 16 --kappa 0.27 --lambda-hop 0.022 --chains 16 --samples 64 --every 5 --therm 500 \
+    --seed 2 --out "$T/b.npy" $C
+run $PG simulate ising --L 16 --beta 0.4406868 --algo wolff --chains 4 --samples 256 --therm 200 --out "$T/s.npy" $C
+
+run $PG measure "$T/a.npy" --scattering --json $C
+cp "$T/out" "$T/m.json"
+[ "$(J "$T/m.json" "d['scattering']['J'] == 2 and len(d['scattering']['statistics']) > 10")" = True ] &&
+  ok "measure --scattering: J = log2(16) - 2 and the statistics" || bad "measure --scattering: $(head -c 400 "$T/m.json")"
+[ "$(J "$T/m.json" "all(s['error'] > 0 for s in d['scattering']['statistics'] if s['group'] != 'S3')")" = True ] &&
+  ok "every statistic has a jackknife error" || bad "errors missing"
+[ "$(J "$T/m.json" "d['scattering']['blocks']")" = 64 ] && ok "blocks aligned to the 16 chains (64)" ||
+  bad "blocks: $(J "$T/m.json" "d['scattering']['blocks']")"
+run $PG measure "$T/a.npy" --scattering --J 3 $C
+has "$T/out" "sparsity\[j=2\]" "the text table lists the statistics"
+
+run $PG compare-ensembles "$T/a.npy" "$T/b.npy" --json --png "$T/cmp.png" $C
+cp "$T/out" "$T/c.json"
+for k in fraction_within_2sigma chi2_per_dof n_statistics groups statistics; do
+  [ "$(J "$T/c.json" "'$k' in d")" = True ] && ok "compare-ensembles --json has $k" || bad "compare-ensembles lacks $k"
+done
+# Two independent ensembles of one theory: chi2/dof within 3 standard deviations of 1 for K
+# z-scores (correlated statistics widen this; a failure here is worth a look, not a retry).
+[ "$(J "$T/c.json" "d['chi2_per_dof'] < 1 + 3 * (2 / d['n_statistics']) ** 0.5")" = True ] &&
+  ok "two phi^4 ensembles agree (chi2/dof $(J "$T/c.json" "round(d['chi2_per_dof'], 2)"))" ||
+  bad "two phi^4 ensembles disagree: chi2/dof $(J "$T/c.json" "d['chi2_per_dof']")"
+if command -v gnuplot > /dev/null; then
+  [ -s "$T/cmp.png" ] && ok "the PNG is written" || bad "no PNG"
+fi
+
+# Control: phi^4 against Ising spins at T_c differ far beyond the errors (chi2/dof; the
+# fraction within 2 sigma stays near 1/2: S3, half the statistics, vanishes for both).
+run $PG compare-ensembles "$T/a.npy" "$T/s.npy" --json $C
+[ "$(J "$T/out" "d['chi2_per_dof'] > 10")" = True ] &&
+  ok "phi^4 vs Ising told apart (chi2/dof $(J "$T/out" "round(d['chi2_per_dof'], 1)"))" || bad "phi^4 vs Ising not told apart"
+
+# Errors name the argument.
+expect_error 2 "J" $PG measure "$T/a.npy" --scattering --J 4 $C
+run $PG simulate ising --L 8 --beta 0.3 --samples 20 --therm 10 --out "$T/s8.npy" $C
+expect_error 2 "files" $PG compare-ensembles "$T/a.npy" "$T/s8.npy" $C
+
+finish

@@ -37,6 +37,7 @@ void add_scattering_options(CLI::App* sub, ScatteringOptions& options, bool* ena
 void register_simulate(CLI::App& app);
 void register_measure(CLI::App& app);
 void register_compare_ensembles(CLI::App& app);
+void register_memorization(CLI::App& app);
 void register_demo(CLI::App& app);
 void register_train(CLI::App& app);
 void register_sample(CLI::App& app);

@@ -44,6 +44,26 @@ run $PG compare-ensembles "$T/a.npy" "$T/s.npy" --json $C
 [ "$(J "$T/out" "d['chi2_per_dof'] > 10")" = True ] &&
   ok "phi^4 vs Ising told apart (chi2/dof $(J "$T/out" "round(d['chi2_per_dof'], 1)"))" || bad "phi^4 vs Ising not told apart"
 
+# Memorisation: copies of training fields (a shifted one included) are memorised, fresh
+# fields of the same chain's later samples are not.
+/usr/bin/python3 - "$T" <<'PY'
+import json, sys, numpy as np
+T = sys.argv[1]
+a = np.load(f"{T}/a.npy")
+copies = np.concatenate([a[:20], np.roll(a[20:40], (3, 5), axis=(1, 2)), -a[40:60, ::-1, :]])
+np.save(f"{T}/copies.npy", copies)
+meta = json.load(open(f"{T}/a.npy.json"))
+meta.update(chains=1, samples_per_chain=len(copies))
+json.dump(meta, open(f"{T}/copies.npy.json", "w"))
+PY
+run $PG memorization "$T/copies.npy" --train "$T/a.npy" --json $C
+[ "$(J "$T/out" "d['memorized_fraction']['mean'] == 1.0 and d['symmetries']['z2']")" = True ] &&
+  ok "memorization: shifted, reflected and flipped copies are memorised (z2 auto on for phi4)" ||
+  bad "memorization of copies: $(head -c 300 "$T/out")"
+run $PG memorization "$T/b.npy" --train "$T/a.npy" --json $C
+[ "$(J "$T/out" "d['memorized_fraction']['mean'] == 0.0")" = True ] &&
+  ok "memorization: an independent chain is not memorised" || bad "memorization of fresh fields: $(head -c 300 "$T/out")"
+
 # Errors name the argument.
 expect_error 2 "J" $PG measure "$T/a.npy" --scattering --J 4 $C
 run $PG simulate ising --L 8 --beta 0.3 --samples 20 --therm 10 --out "$T/s8.npy" $C

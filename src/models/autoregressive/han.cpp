@@ -148,13 +148,9 @@ torch::Tensor HanImpl::logits(const torch::Tensor& s_in) {
 
 torch::Tensor HanImpl::site_outputs(const torch::Tensor& s) { return logits(s).flatten(1).unsqueeze(-1); }
 
-torch::Tensor HanImpl::log_prob(const torch::Tensor& s_in) {
+torch::Tensor HanImpl::log_prob(const torch::Tensor& s) {
   const auto p = nets->parameters().front();
-  const torch::Tensor s = s_in.to(p.device(), p.scalar_type());
-  auto lq = [&](const torch::Tensor& x) {
-    return autoregressive_site_log_prob("spin", site_outputs(x), x.flatten(1)).sum(1);
-  };
-  return options.z2() ? z2_symmetrised_log_prob(lq, s) : lq(s);
+  return site_log_prob(s.to(p.device(), p.scalar_type()), options.z2());
 }
 
 torch::Tensor HanImpl::sample(int64_t n) {

@@ -122,14 +122,8 @@ torch::Tensor ArTransformerImpl::site_outputs(const torch::Tensor& x_in) {
   return out(ln_f(h));
 }
 
-torch::Tensor ArTransformerImpl::unsymmetrised_log_prob(const torch::Tensor& x) {
-  return autoregressive_site_log_prob(options.head(), site_outputs(x), x.flatten(1)).sum(1);
-}
-
-torch::Tensor ArTransformerImpl::log_prob(const torch::Tensor& x_in) {
-  const auto x = x_in.to(start.device(), start.scalar_type());
-  auto lq = [this](const torch::Tensor& y) { return unsymmetrised_log_prob(y); };
-  return options.z2() ? z2_symmetrised_log_prob(lq, x) : lq(x);
+torch::Tensor ArTransformerImpl::log_prob(const torch::Tensor& x) {
+  return site_log_prob(x.to(start.device(), start.scalar_type()), options.z2());
 }
 
 torch::Tensor ArTransformerImpl::sample(int64_t n) {

@@ -97,12 +97,8 @@ torch::Tensor VanImpl::site_outputs(const torch::Tensor& s) {
   return logits(s).flatten(1).unsqueeze(-1);
 }
 
-torch::Tensor VanImpl::log_prob(const torch::Tensor& s_in) {
-  const torch::Tensor s = s_in.to(head_weight.device(), head_weight.scalar_type());
-  auto lq = [&](const torch::Tensor& x) {
-    return autoregressive_site_log_prob("spin", site_outputs(x), x.flatten(1)).sum(1);
-  };
-  return options.z2() ? z2_symmetrised_log_prob(lq, s) : lq(s);
+torch::Tensor VanImpl::log_prob(const torch::Tensor& s) {
+  return site_log_prob(s.to(head_weight.device(), head_weight.scalar_type()), options.z2());
 }
 
 torch::Tensor VanImpl::sample(int64_t n) {

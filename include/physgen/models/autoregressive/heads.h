@@ -84,6 +84,16 @@ class AutoregressiveModel : public LikelihoodModel {
   /// False: samples are drawn site by site without gradients (a mixture's component choice
   /// is discrete too); the reverse KL uses the score-function estimator for both heads.
   bool reparameterized() const override { return false; }
+
+ protected:
+  /// log q(x) (n) from one teacher-forced pass of site_outputs (x already on the model's
+  /// device and dtype), Z2-symmetrised when `z2`: the log_prob of every family here.
+  torch::Tensor site_log_prob(const torch::Tensor& x, bool z2) {
+    auto lq = [this](const torch::Tensor& y) {
+      return autoregressive_site_log_prob(head(), site_outputs(y), y.flatten(1)).sum(1);
+    };
+    return z2 ? z2_symmetrised_log_prob(lq, x) : lq(x);
+  }
 };
 
 }  // namespace physgen

@@ -119,7 +119,6 @@ class ArTransformerImpl : public torch::nn::Cloneable<ArTransformerImpl>, public
 
  private:
   torch::Tensor positions() const;  // (V, d): row + column embedding of each site
-  torch::Tensor unsymmetrised_log_prob(const torch::Tensor& x);
 };
 TORCH_MODULE(ArTransformer);
 

@@ -42,6 +42,7 @@
 
 // observables/
 #include "physgen/observables/lattice.h"
+#include "physgen/observables/scattering.h"
 #include "physgen/observables/table.h"
 
 // observables/estimators/
@@ -63,6 +64,9 @@
 #include "physgen/nn/unet.h"
 #include "physgen/nn/vector_nets.h"
 
+// multiscale/
+#include "physgen/multiscale/wavelet.h"
+
 // ode/
 #include "physgen/ode/adjoint.h"
 #include "physgen/ode/assignment.h"
@@ -72,6 +76,7 @@
 
 // eval/
 #include "physgen/eval/distances.h"
+#include "physgen/eval/memorization.h"
 #include "physgen/eval/mode_coverage.h"
 
 // train/
@@ -136,6 +141,7 @@
 #include "physgen/models/ebm/langevin.h"
 
 // models/autoregressive/
+#include "physgen/models/autoregressive/han.h"
 #include "physgen/models/autoregressive/heads.h"
 #include "physgen/models/autoregressive/transformer.h"
 #include "physgen/models/autoregressive/van.h"

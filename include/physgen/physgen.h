@@ -101,6 +101,7 @@
 #include "physgen/models/flows/maf.h"
 #include "physgen/models/flows/masks.h"
 #include "physgen/models/flows/spline_coupling.h"
+#include "physgen/models/flows/wavelet.h"
 
 // models/cnf/
 #include "physgen/models/cnf/cnf.h"

@@ -12,6 +12,8 @@ Ensembles::
     obs = physgen.measure(ens)            # {"binder": Estimate(mean, error, tau_int), ...}
     ens.save("ising.npy")                 # NPY + JSON sidecar (or "ising.h5": HDF5)
     ens = physgen.load("ising.npy")
+    physgen.compare_ensembles(ens, "model_samples.npy")["chi2_per_dof"]   # scattering statistics
+    physgen.memorization("model_samples.npy", ens)["memorized_fraction"]   # copies of training fields?
 
 Models::
 
@@ -39,6 +41,7 @@ from . import _physgen as _C
 __all__ = [
     "BETA_C", "Estimate", "Observables", "Ensemble", "Phi4", "Ising", "Model",
     "simulate_ising", "simulate_phi4", "toy", "load", "measure",
+    "scattering", "compare_ensembles", "memorization",
     "families", "default_config", "train", "load_model", "set_threads", "version",
 ]
 
@@ -189,6 +192,46 @@ def measure(ensemble):
     if not isinstance(ensemble, Ensemble):
         ensemble = load(ensemble)
     return Observables(_C.measure(ensemble.fields, ensemble.meta))
+
+
+def scattering(ensemble, J=0, orientations=4, blocks=0, second_order=True):
+    """Wavelet and scattering statistics of an ensemble of 2-D fields (or a file path), each with
+    its jackknife error: the wavelet power spectrum, first- and second-order scattering, the
+    sparsity S1/sqrt(power) and the scattering-spectra covariances S3, S4 (docs/scattering.md).
+    J = 0: log2(L) - 2; blocks = 0: 50, aligned to the ensemble's chains. Returns the dict of
+    ``physgen measure --scattering --json``'s ``scattering`` key."""
+    if not isinstance(ensemble, Ensemble):
+        ensemble = load(ensemble)
+    return _C.scattering(ensemble.fields, ensemble.meta, J, orientations, blocks, second_order)
+
+
+def compare_ensembles(a, b, **options):
+    """Statistic-by-statistic comparison of two ensembles (or paths, or results of
+    ``scattering``): z-scores, the fraction with |z| < 2 and chi^2/dof, overall and per group;
+    the dict of ``physgen compare-ensembles --json``. ``options`` go to ``scattering``."""
+    sa = a if isinstance(a, dict) else scattering(a, **options)
+    sb = b if isinstance(b, dict) else scattering(b, **options)
+    return _C.compare_scattering(sa, sb)
+
+
+def memorization(generated, train, translations=True, point_group=True, z2=None, threshold=1.0 / 3.0):
+    """Are generated fields copies of training fields? For each generated field, the exact
+    distance to its nearest and second-nearest training field minimised over the lattice
+    translations, rotations / reflections and (z2) the sign flip; memorised when d1/d2 <
+    threshold (docs/generalization.md). Ensembles, paths or tensors; z2 = None: on for Ising and
+    phi^4 training data. Returns memorized_fraction {mean, error}, ratio_d1_d2 quantiles and the
+    tensors d1, d2, index1, index2."""
+    def fields(e):
+        if isinstance(e, torch.Tensor):
+            return e, None
+        if not isinstance(e, Ensemble):
+            e = load(e)
+        return e.fields, e.meta.get("system")
+    g, _ = fields(generated)
+    t, system = fields(train)
+    if z2 is None:
+        z2 = system in ("ising", "phi4")
+    return _C.memorization(g, t, translations, point_group, bool(z2), threshold)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@
 #include "physgen/core/registry.h"
 #include "physgen/core/runtime.h"
 #include "physgen/core/version.h"
+#include "physgen/eval/memorization.h"
 #include "physgen/io/sidecar.h"
 #include "physgen/lattice/ising.h"
 #include "physgen/lattice/phi4.h"
@@ -229,6 +230,64 @@ PYBIND11_MODULE(_physgen, m) {
   m.def(
       "format_measurement", [](const py::dict& m) { return format_measurement(from_python(m, "measurement")); },
       py::arg("measurement"));
+  m.def(
+      "scattering",
+      [](const torch::Tensor& x, const py::dict& meta, int64_t J, int64_t orientations, int64_t blocks,
+         bool second_order) {
+        const EnsembleMeta em = meta_from(meta);
+        ScatteringOptions o;
+        o.J = J;
+        o.orientations = orientations;
+        o.second_order = second_order;
+        if (blocks > 0) o.blocks = blocks;
+        nlohmann::json out;
+        {
+          py::gil_scoped_release nogil;
+          out = scattering_of_ensemble(x, em, o).to_json();
+        }
+        return to_python(out);
+      },
+      py::arg("x"), py::arg("meta"), py::arg("J"), py::arg("orientations"), py::arg("blocks"), py::arg("second_order"));
+  m.def(
+      "compare_scattering",
+      [](const py::dict& a, const py::dict& b) {
+        auto stats = [](const nlohmann::json& j) {
+          ScatteringStatistics s;
+          s.J = j.at("J").get<int64_t>();
+          s.orientations = j.at("orientations").get<int64_t>();
+          s.n_fields = j.at("n_fields").get<int64_t>();
+          s.blocks = j.at("blocks").get<int64_t>();
+          for (const auto& r : j.at("statistics")) {
+            s.names.push_back(r.at("name").get<std::string>());
+            s.groups.push_back(r.at("group").get<std::string>());
+            s.mean.push_back(r.at("mean").get<double>());
+            s.error.push_back(r.at("error").get<double>());
+          }
+          return s;
+        };
+        return to_python(
+            compare_scattering(stats(from_python(a, "a")), stats(from_python(b, "b"))).to_json());
+      },
+      py::arg("a"), py::arg("b"));
+  m.def(
+      "memorization",
+      [](const torch::Tensor& generated, const torch::Tensor& train, bool translations, bool point_group, bool z2,
+         double threshold) {
+        NearestNeighbours nn;
+        {
+          py::gil_scoped_release nogil;
+          nn = nearest_training_fields(generated, train, SymmetryOptions{translations, point_group, z2});
+        }
+        nlohmann::json out = memorization_report(nn, threshold).to_json();
+        py::dict d = to_python(out);
+        d["d1"] = nn.d1;
+        d["d2"] = nn.d2;
+        d["index1"] = nn.index1;
+        d["index2"] = nn.index2;
+        return d;
+      },
+      py::arg("generated"), py::arg("train"), py::arg("translations"), py::arg("point_group"), py::arg("z2"),
+      py::arg("threshold"));
 
   // ---- targets ------------------------------------------------------------------------------
   py::class_<PyTarget>(m, "Target")

@@ -48,7 +48,10 @@ struct NearestNeighbours {
 };
 
 /// Exact search of `train` (N, H, W) for every field of `generated` (G, H, W) under `sym`.
-/// Computed in float64 for float64 inputs, else float32 (distances returned in float64).
+/// Computed in float64 for float64 inputs, else float32 (distances returned in float64). The
+/// expansion |g|^2 + |t|^2 - 2c cancels for near-copies: distances below ~sqrt(8 eps) |g|
+/// (~1e-3 |g| in float32, ~1e-8 |g| in float64) are not resolved, far below the d1/d2 < 1/3
+/// scale of the memorisation criterion.
 /// `batch`: generated fields per pass (0: automatic, ~64 MB of correlations).
 /// InvalidArgument for mismatched shapes or fewer than 1 training field.
 NearestNeighbours nearest_training_fields(const torch::Tensor& generated, const torch::Tensor& train,

@@ -342,6 +342,8 @@ class Made(nn.Module):
     def act(self, h):
         if self.activation == "relu":
             return torch.relu(h)
+        if self.activation == "gelu":
+            return torch.nn.functional.gelu(h)  # exact (erf) GELU, as torch::gelu in nn/activation.cpp
         raise ValueError(self.activation)
 
     def context_term(self, context):
@@ -409,7 +411,7 @@ def han_levels(L):
 
 
 class Han(nn.Module):
-    def __init__(self, L, hidden_layers=2, hidden_factor=2, min_hidden=64, activation="relu", z2=True):
+    def __init__(self, L, hidden_layers=2, hidden_factor=2, min_hidden=64, activation="gelu", z2=True):
         super().__init__()
         if L < 2 or (L & (L - 1)) != 0:
             raise ValueError("han: L must be a power of 2 >= 2")
@@ -552,7 +554,7 @@ def build(name, L):
         return Van(L, L, width=32, depth=3, half_kernel=2, residual=False, dilated=False, z2=True,
                    first_half_kernel=L - 1)
     if name == "han":
-        return Han(L, hidden_layers=2, hidden_factor=2, min_hidden=64, activation="relu", z2=True)
+        return Han(L, hidden_layers=2, hidden_factor=2, min_hidden=64, activation="gelu", z2=True)
     return ArTransformer(L, L, d_model=32, heads=4, layers=2, ff=128, z2=True)
 
 

@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include "physgen/core/check.h"
+#include "physgen/observables/estimators/jackknife.h"
 #include "physgen/observables/lattice.h"
 #include "physgen/observables/table.h"
 
@@ -51,17 +52,11 @@ std::string format_measurement(const nlohmann::json& m) {
   return os.str();
 }
 
-int64_t scattering_blocks(int64_t n, const EnsembleMeta& meta) {
-  const int64_t C = std::max<int64_t>(1, meta.chains);
-  int64_t b = C > 1 ? C * ((50 + C - 1) / C) : 50;
-  if (C > 1 && b > n) b = C;  // one block per chain
-  return std::max<int64_t>(2, std::min(b, n));
-}
-
 ScatteringStatistics scattering_of_ensemble(const torch::Tensor& x, const EnsembleMeta& meta, ScatteringOptions o) {
   check_arg(x.dim() == 3, "fields.sizes()", std::to_string(x.dim()) + "-d ensemble",
             "a lattice ensemble (N, L, L) (scattering statistics are defined for 2-D fields)");
-  if (o.blocks == ScatteringOptions().blocks) o.blocks = scattering_blocks(x.size(0), meta);
+  if (o.blocks == ScatteringOptions().blocks && x.size(0) >= 1)
+    o.blocks = std::max<int64_t>(2, default_jackknife_blocks(x.size(0), meta.chains, 50));
   return scattering_statistics(x, o);
 }
 

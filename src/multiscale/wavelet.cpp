@@ -10,11 +10,7 @@ namespace physgen {
 
 namespace {
 
-std::string shape_string(const torch::Tensor& x) {
-  std::string s = "(";
-  for (int64_t d = 0; d < x.dim(); ++d) s += (d ? ", " : "") + std::to_string(x.size(d));
-  return s + ")";
-}
+std::string shape_of(const torch::Tensor& x) { return detail::to_display(x.sizes()); }
 
 /// High pass g_k = (-1)^k h_{K-1-k}.
 std::vector<double> high_pass(const std::vector<double>& h) {
@@ -54,7 +50,7 @@ torch::Tensor synthesise(const torch::Tensor& lo, const torch::Tensor& hi, int64
 
 void check_field(const torch::Tensor& x, const char* what) {
   check_arg(x.dim() == 3 && x.size(1) % 2 == 0 && x.size(2) % 2 == 0 && x.size(1) >= 2 && x.size(2) >= 2, what,
-            shape_string(x), "fields (N, H, W) with H and W even");
+            shape_of(x), "fields (N, H, W) with H and W even");
   check_arg(x.is_floating_point(), what, "integer tensor", "floating-point fields");
 }
 
@@ -78,10 +74,10 @@ torch::Tensor unpacked(const torch::Tensor& w, int64_t J, const std::string& nam
 }
 
 void check_levels(const torch::Tensor& x, int64_t J, const char* what) {
-  check_arg(x.dim() == 3, what, shape_string(x), "fields (N, H, W)");
+  check_arg(x.dim() == 3, what, shape_of(x), "fields (N, H, W)");
   const int64_t f = J >= 0 && J < 30 ? (int64_t{1} << J) : 0;
   check_arg(J >= 0 && f > 0 && x.size(1) % f == 0 && x.size(2) % f == 0 && x.size(1) >= f && x.size(2) >= f, "J", J,
-            "an integer >= 0 with H and W divisible by 2^J (fields " + shape_string(x) + ")");
+            "an integer >= 0 with H and W divisible by 2^J (fields " + shape_of(x) + ")");
 }
 
 }  // namespace
@@ -109,10 +105,10 @@ WaveletLevel wavelet_decompose(const torch::Tensor& x, const std::string& wavele
 
 torch::Tensor wavelet_reconstruct(const torch::Tensor& coarse, const torch::Tensor& details, const std::string& wavelet) {
   const auto h = wavelet_low_pass(wavelet);
-  check_arg(coarse.dim() == 3, "coarse.sizes()", shape_string(coarse), "coarse fields (N, H/2, W/2)");
+  check_arg(coarse.dim() == 3, "coarse.sizes()", shape_of(coarse), "coarse fields (N, H/2, W/2)");
   check_arg(details.dim() == 4 && details.size(0) == coarse.size(0) && details.size(1) == 3 &&
                 details.size(2) == coarse.size(1) && details.size(3) == coarse.size(2),
-            "details.sizes()", shape_string(details), "(N, 3, H/2, W/2) matching coarse " + shape_string(coarse));
+            "details.sizes()", shape_of(details), "(N, 3, H/2, W/2) matching coarse " + shape_of(coarse));
   const auto lo_c = synthesise(coarse, details.select(1, 1), 1, h);
   const auto hi_c = synthesise(details.select(1, 0), details.select(1, 2), 1, h);
   return synthesise(lo_c, hi_c, 2, h);

@@ -257,6 +257,24 @@ nlohmann::json ScatteringStatistics::to_json() const {
   return {{"J", J}, {"orientations", orientations}, {"n_fields", n_fields}, {"blocks", blocks}, {"statistics", stats}};
 }
 
+namespace {
+
+/// Fraction of |z| < 2 and mean z^2 over the finite z-scores; their count.
+struct ZSummary {
+  int64_t n = 0;
+  double within = 0, chi2 = 0;
+  void add(double z) {
+    if (!std::isfinite(z)) return;
+    ++n;
+    within += std::abs(z) < 2.0 ? 1.0 : 0.0;
+    chi2 += z * z;
+  }
+  double fraction() const { return n > 0 ? within / static_cast<double>(n) : 0.0; }
+  double chi2_per_dof() const { return n > 0 ? chi2 / static_cast<double>(n) : 0.0; }
+};
+
+}  // namespace
+
 EnsembleComparison compare_scattering(const ScatteringStatistics& a, const ScatteringStatistics& b) {
   check_arg(a.names == b.names, "statistics", "J " + std::to_string(b.J) + ", orientations " + std::to_string(b.orientations),
             "the same statistics as the first ensemble (J " + std::to_string(a.J) + ", orientations " +
@@ -264,26 +282,21 @@ EnsembleComparison compare_scattering(const ScatteringStatistics& a, const Scatt
   EnsembleComparison c;
   c.a = a;
   c.b = b;
-  double within = 0, chi2 = 0;
+  ZSummary all;
   for (size_t k = 0; k < a.names.size(); ++k) {
     const double e = std::hypot(a.error[k], b.error[k]);
-    const double z = e > 0 && std::isfinite(e) ? (a.mean[k] - b.mean[k]) / e : std::nan("");
-    c.z.push_back(z);
-    if (!std::isfinite(z)) continue;
-    ++c.n_statistics;
-    within += std::abs(z) < 2.0 ? 1.0 : 0.0;
-    chi2 += z * z;
+    c.z.push_back(e > 0 && std::isfinite(e) ? (a.mean[k] - b.mean[k]) / e : std::nan(""));
+    all.add(c.z.back());
   }
-  if (c.n_statistics > 0) {
-    c.fraction_within_2sigma = within / static_cast<double>(c.n_statistics);
-    c.chi2_per_dof = chi2 / static_cast<double>(c.n_statistics);
-  }
+  c.n_statistics = all.n;
+  c.fraction_within_2sigma = all.fraction();
+  c.chi2_per_dof = all.chi2_per_dof();
   return c;
 }
 
 nlohmann::json EnsembleComparison::to_json() const {
   nlohmann::json stats = nlohmann::json::array();
-  std::map<std::string, std::vector<double>> by_group;
+  std::map<std::string, ZSummary> by_group;
   for (size_t k = 0; k < z.size(); ++k) {
     nlohmann::json row{{"name", a.names[k]},
                        {"group", a.groups[k]},
@@ -291,18 +304,12 @@ nlohmann::json EnsembleComparison::to_json() const {
                        {"b", {{"mean", b.mean[k]}, {"error", b.error[k]}}}};
     row["z"] = std::isfinite(z[k]) ? nlohmann::json(z[k]) : nlohmann::json(nullptr);
     stats.push_back(row);
-    if (std::isfinite(z[k])) by_group[a.groups[k]].push_back(z[k]);
+    by_group[a.groups[k]].add(z[k]);
   }
   nlohmann::json groups = nlohmann::json::object();
-  for (const auto& [g, zs] : by_group) {
-    double w = 0, c2 = 0;
-    for (double v : zs) {
-      w += std::abs(v) < 2.0 ? 1.0 : 0.0;
-      c2 += v * v;
-    }
-    const double n = static_cast<double>(zs.size());
-    groups[g] = {{"n_statistics", zs.size()}, {"fraction_within_2sigma", w / n}, {"chi2_per_dof", c2 / n}};
-  }
+  for (const auto& [g, zs] : by_group)
+    if (zs.n > 0)
+      groups[g] = {{"n_statistics", zs.n}, {"fraction_within_2sigma", zs.fraction()}, {"chi2_per_dof", zs.chi2_per_dof()}};
   return {{"n_statistics", n_statistics},
           {"fraction_within_2sigma", fraction_within_2sigma},
           {"chi2_per_dof", chi2_per_dof},

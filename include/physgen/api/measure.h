@@ -22,13 +22,9 @@ namespace physgen {
 /// The result also carries "system", "params", "n_samples", "chains", "algorithm".
 nlohmann::json measure_ensemble(const torch::Tensor& x, const EnsembleMeta& meta);
 
-/// The jackknife blocks of the scattering statistics for an ensemble described by `meta`: 50,
-/// or with C > 1 chain-major chains the smallest multiple of C that is >= 50, so that no block
-/// straddles two chains (at most N; at least 2).
-int64_t scattering_blocks(int64_t n, const EnsembleMeta& meta);
-
-/// Scattering statistics of a lattice ensemble x (N, H, W) (observables/scattering.h) with the
-/// blocks of scattering_blocks() unless `options.blocks` was changed from its default.
+/// Scattering statistics of a lattice ensemble x (N, H, W) (observables/scattering.h) with
+/// default_jackknife_blocks(N, meta.chains, 50) blocks (at least 2) unless `options.blocks` was
+/// changed from its default.
 /// InvalidArgument naming "fields.sizes()" for an ensemble that is not a 2-D field.
 ScatteringStatistics scattering_of_ensemble(const torch::Tensor& x, const EnsembleMeta& meta,
                                             ScatteringOptions options = {});

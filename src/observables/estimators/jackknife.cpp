@@ -62,11 +62,12 @@ JackknifeEstimate jackknife(const std::vector<double>& samples, const DerivedFun
   return jackknife(torch::tensor(samples, torch::kFloat64), f, bin_size);
 }
 
-int64_t default_jackknife_blocks(int64_t n, int64_t chains) {
+int64_t default_jackknife_blocks(int64_t n, int64_t chains, int64_t target) {
   check_arg(n >= 1, "n", n, "at least one configuration");
+  check_arg(target >= 1, "target", target, "at least one block");
   const int64_t c = std::max<int64_t>(1, chains);
-  const int64_t blocks = c * ((20 + c - 1) / c);
-  return blocks > n ? std::min<int64_t>(20, n) : blocks;
+  const int64_t blocks = c * ((target + c - 1) / c);
+  return blocks > n ? std::min<int64_t>(target, n) : blocks;
 }
 
 }  // namespace physgen

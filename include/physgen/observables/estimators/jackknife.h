@@ -39,9 +39,10 @@ JackknifeEstimate jackknife(const std::vector<double>& samples, const DerivedFun
                             int64_t bin_size = 1);
 
 /// The default number of delete-one-block jackknife blocks for n configurations recorded by
-/// `chains` chains (chain-major): the smallest multiple of the chain count that is >= 20, so no
-/// block straddles two chains' correlated stretches; where that exceeds n, min(20, n).
-/// Returns at least 1 for n >= 1. InvalidArgument for n < 1.
-int64_t default_jackknife_blocks(int64_t n, int64_t chains);
+/// `chains` chains (chain-major): the smallest multiple of the chain count that is >= `target`
+/// (20; the scattering statistics ask for 50), so no block straddles two chains' correlated
+/// stretches; where that exceeds n, min(target, n).
+/// Returns at least 1 for n >= 1. InvalidArgument for n < 1 or target < 1.
+int64_t default_jackknife_blocks(int64_t n, int64_t chains, int64_t target = 20);
 
 }  // namespace physgen

@@ -51,6 +51,11 @@ void register_anneal(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--beta-end", f->o.beta_end, "sa: last beta; pt: coldest rung")->capture_default_str();
   sub->add_option("--temperatures", f->o.temperatures, "pt: rungs per ladder")->capture_default_str();
+  sub->add_option("--kernel", f->o.kernel,
+                  "sa / pt: cpu (scalar loops per replica on the threads), tensor (graph-coloured "
+                  "LibTorch kernel, all replicas in one batch, runs on --device) or auto (cpu on the "
+                  "CPU, tensor on a GPU)")
+      ->capture_default_str();
   sub->add_option("--dt", f->o.dt, "sb: time step (0: min(1.25, 1.6 / omega_max), stable for the spectrum of J)")->capture_default_str();
   sub->add_option("--c0", f->o.c0, "sb: coupling scale (0: 0.5 / (sqrt(n) rms J))")->capture_default_str();
   sub->add_option("--target", f->target,
@@ -64,7 +69,7 @@ void register_anneal(CLI::App& app) {
   add_common_options(sub, f->common);
   sub->callback([f] {
     f->o.device = apply_common_options(f->common);
-    if (f->o.solver == "sa" || f->o.solver == "pt") f->o.device = torch::kCPU;
+    if ((f->o.solver == "sa" || f->o.solver == "pt") && f->o.kernel == "cpu") f->o.device = torch::kCPU;
     const IsingProblem p = read_problem(f->problem);
     double target_energy = f->target;
     if (std::isfinite(f->target) && p.is_maxcut()) target_energy = p.maxcut_weight - 2.0 * f->target;
@@ -75,6 +80,8 @@ void register_anneal(CLI::App& app) {
     const SolverResult r = solve_ising(p, f->o);
     nlohmann::json out = {{"problem", f->problem},
                           {"solver", r.solver},
+                          {"kernel", r.kernel},
+                          {"device", f->o.device.str()},
                           {"n", p.n},
                           {"edges", p.edges()},
                           {"kind", p.kind},

@@ -10,6 +10,7 @@
 #include <numeric>
 
 #include "physgen/core/check.h"
+#include "physgen/ising_machines/coloured_sampler.h"
 
 namespace physgen {
 
@@ -70,7 +71,10 @@ void check_common(const IsingProblem& p, const SolverOptions& o) {
   check_arg(o.sweeps >= 1, "sweeps", o.sweeps, "at least 1");
   check_arg(o.time_limit_s >= 0 && std::isfinite(o.time_limit_s), "time-limit", o.time_limit_s, "seconds >= 0");
   if (o.solver == "sa" || o.solver == "pt") {
-    check_arg(o.device.is_cpu(), "device", o.device.str(), "cpu for the sa and pt solvers (CPU kernels)");
+    check_arg(o.kernel == "auto" || o.kernel == "cpu" || o.kernel == "tensor", "kernel", o.kernel,
+              "auto, cpu or tensor");
+    check_arg(o.device.is_cpu() || o.kernel != "cpu", "device", o.device.str(),
+              "cpu for the cpu kernel of sa and pt (kernel tensor or auto runs on any device)");
     check_arg(o.update == "metropolis" || o.update == "heatbath", "update", o.update, "metropolis or heatbath");
     check_arg(o.beta_start >= 0 && std::isfinite(o.beta_start), "beta-start", o.beta_start, "a finite beta >= 0");
     check_arg(o.beta_end > 0 && std::isfinite(o.beta_end), "beta-end", o.beta_end, "a finite beta > 0");
@@ -88,6 +92,127 @@ void check_common(const IsingProblem& p, const SolverOptions& o) {
     check_arg(o.c0 >= 0 && std::isfinite(o.c0), "c0", o.c0, "a coupling scale >= 0 (0: automatic)");
     check_arg(o.sb_eval_every >= 1, "sb-eval-every", o.sb_eval_every, "at least 1");
   }
+}
+
+/// beta of SA sweep k of S: geometric beta_start .. beta_end, linear from 0 when beta_start = 0.
+double sa_beta(const SolverOptions& o, int64_t k) {
+  if (o.sweeps == 1) return o.beta_end;
+  const double t = double(k) / double(o.sweeps - 1);
+  return o.beta_start > 0 ? o.beta_start * std::pow(o.beta_end / o.beta_start, t) : o.beta_end * t;
+}
+
+/// The PT ladder: geometric beta_start .. beta_end over `temperatures` rungs.
+std::vector<double> pt_ladder(const SolverOptions& o) {
+  std::vector<double> betas(o.temperatures);
+  for (int64_t k = 0; k < o.temperatures; ++k)
+    betas[k] = o.beta_start * std::pow(o.beta_end / o.beta_start, double(k) / double(o.temperatures - 1));
+  return betas;
+}
+
+/// Fills replica_best / best_energy / best_state from (n, R) best spins, re-scored exactly on the CPU.
+void finish_from_tensor(const IsingProblem& p, const torch::Tensor& best_s, SolverResult& res) {
+  const int64_t n = p.n, R = best_s.size(1);
+  torch::Tensor bs = best_s.t().to(torch::kCPU).to(torch::kInt8).contiguous();  // (R, n)
+  const int8_t* ps = bs.data_ptr<int8_t>();
+  int64_t rb = 0;
+  res.replica_best.clear();
+  for (int64_t r = 0; r < R; ++r) {
+    res.replica_best.push_back(p.energy(ps + r * n));  // exact, in float64 on the CPU
+    if (res.replica_best[r] < res.replica_best[rb]) rb = r;
+  }
+  res.best_energy = res.replica_best[rb];
+  res.best_state.assign(ps + rb * n, ps + (rb + 1) * n);
+}
+
+/// SA with the coloured tensor kernel: the R replicas are the chains of one sampler.
+SolverResult solve_sa_tensor(const IsingProblem& p, const SolverOptions& o) {
+  torch::NoGradGuard no_grad;
+  const auto t0 = Clock::now();
+  ColouredSpinSampler smp(p, o.replicas, o.seed, o.device);
+  torch::Tensor best_e = smp.energies().clone(), best_s = smp.spins().clone();
+  SolverResult res;
+  auto last_report = Clock::now();
+  const bool heatbath = o.update == "heatbath";
+  for (int64_t k = 0; k < o.sweeps; ++k) {
+    smp.sweep(sa_beta(o, k), heatbath);
+    const torch::Tensor better = smp.energies() < best_e;
+    best_e = torch::where(better, smp.energies(), best_e);
+    best_s = torch::where(better.unsqueeze(0), smp.spins(), best_s);
+    res.sweeps_done = k + 1;
+    if (o.progress && since(last_report) > 1.0) {
+      last_report = Clock::now();
+      o.progress(double(k + 1) / o.sweeps, best_e.min().item<double>());
+    }
+    if (o.time_limit_s > 0 && since(t0) > o.time_limit_s && k + 1 < o.sweeps) {
+      res.time_limited = true;
+      break;
+    }
+  }
+  finish_from_tensor(p, best_s, res);
+  res.seconds = since(t0);
+  return res;
+}
+
+/// PT with the coloured tensor kernel: R ladders of M copies are the R M chains of one
+/// sampler; copy c of ladder r is chain r M + c and sits at rung rung_of[r M + c]. The
+/// exchanges (the CPU kernel's rule: even pairs on even sweeps, odd on odd, accepted with
+/// min(1, exp((beta_k - beta_{k+1}) (E_k - E_{k+1})))) swap rungs, not states, on the CPU
+/// (R M energies per sweep cross from the device).
+SolverResult solve_pt_tensor(const IsingProblem& p, const SolverOptions& o) {
+  torch::NoGradGuard no_grad;
+  const auto t0 = Clock::now();
+  const std::vector<double> betas = pt_ladder(o);
+  const int64_t R = o.replicas, M = o.temperatures, B = R * M;
+  ColouredSpinSampler smp(p, B, o.seed, o.device);
+  std::vector<int64_t> copy_at(B);  // copy_at[r M + k]: the copy of ladder r at rung k
+  std::vector<int64_t> acc(M - 1, 0), tries(M - 1, 0);
+  for (int64_t b = 0; b < B; ++b) copy_at[b] = b % M;
+  Xoshiro256pp rng(o.seed, uint64_t{1} << 21);
+  std::vector<double> beta_of(B);
+  torch::Tensor best_e = torch::full({R}, std::numeric_limits<double>::infinity(), torch::kFloat64).to(o.device);
+  torch::Tensor best_s = torch::zeros({p.n, R}, torch::TensorOptions().dtype(torch::kFloat64).device(o.device));
+  const torch::Tensor ladder_base = (torch::arange(R, torch::kInt64) * M).to(o.device);
+  SolverResult res;
+  auto last_report = Clock::now();
+  for (int64_t k = 0; k < o.sweeps; ++k) {
+    for (int64_t r = 0; r < R; ++r)
+      for (int64_t q = 0; q < M; ++q) beta_of[r * M + copy_at[r * M + q]] = betas[q];
+    smp.sweep(torch::tensor(beta_of, torch::kFloat64), false);
+    // the lowest energy of each ladder, and its state
+    const torch::Tensor E = smp.energies().view({R, M});
+    const auto [emin, cmin] = E.min(1);
+    const torch::Tensor better = emin < best_e;
+    best_e = torch::where(better, emin, best_e);
+    best_s = torch::where(better.unsqueeze(0), smp.spins().index_select(1, ladder_base + cmin), best_s);
+    // exchanges on the CPU
+    const torch::Tensor Ec = smp.energies().to(torch::kCPU).contiguous();
+    const double* e = Ec.data_ptr<double>();
+    for (int64_t r = 0; r < R; ++r)
+      for (int64_t q = k % 2; q + 1 < M; q += 2) {
+        int64_t& a = copy_at[r * M + q];
+        int64_t& c = copy_at[r * M + q + 1];
+        const double delta = (betas[q] - betas[q + 1]) * (e[r * M + a] - e[r * M + c]);
+        ++tries[q];
+        if (delta >= 0.0 || rng.uniform() < std::exp(delta)) {
+          std::swap(a, c);
+          ++acc[q];
+        }
+      }
+    res.sweeps_done = k + 1;
+    if (o.progress && since(last_report) > 1.0) {
+      last_report = Clock::now();
+      o.progress(double(k + 1) / o.sweeps, best_e.min().item<double>());
+    }
+    if (o.time_limit_s > 0 && since(t0) > o.time_limit_s && k + 1 < o.sweeps) {
+      res.time_limited = true;
+      break;
+    }
+  }
+  finish_from_tensor(p, best_s, res);
+  for (int64_t q = 0; q + 1 < M; ++q) res.exchange_acceptance.push_back(tries[q] ? double(acc[q]) / tries[q] : 0.0);
+  res.betas = betas;
+  res.seconds = since(t0);
+  return res;
 }
 
 SolverResult solve_sa(const IsingProblem& p, const SolverOptions& o) {
@@ -112,10 +237,7 @@ SolverResult solve_sa(const IsingProblem& p, const SolverOptions& o) {
   const bool heatbath = o.update == "heatbath";
   auto last_report = Clock::now();
   for (int64_t k = 0; k < o.sweeps; ++k) {
-    const double beta = o.sweeps == 1 ? o.beta_end
-                        : o.beta_start > 0
-                            ? o.beta_start * std::pow(o.beta_end / o.beta_start, double(k) / double(o.sweeps - 1))
-                            : o.beta_end * double(k) / double(o.sweeps - 1);  // linear from 0
+    const double beta = sa_beta(o, k);
     at::parallel_for(0, R, 1, [&](int64_t b, int64_t e) {
       for (int64_t r = b; r < e; ++r) {
         E[r] += sweep_spins(p, &s[r * n], &f[r * n], beta, heatbath, rng[r], &order[r * n]);
@@ -147,9 +269,7 @@ SolverResult solve_sa(const IsingProblem& p, const SolverOptions& o) {
 
 SolverResult solve_pt(const IsingProblem& p, const SolverOptions& o) {
   const auto t0 = Clock::now();
-  std::vector<double> betas(o.temperatures);
-  for (int64_t k = 0; k < o.temperatures; ++k)
-    betas[k] = o.beta_start * std::pow(o.beta_end / o.beta_start, double(k) / double(o.temperatures - 1));
+  const std::vector<double> betas = pt_ladder(o);
   ParallelTempering pt(p, betas, o.replicas, o.seed);
   SolverResult res;
   auto last_report = Clock::now();
@@ -268,15 +388,7 @@ SolverResult solve_sb(const IsingProblem& p, const SolverOptions& o) {
       break;
     }
   }
-  torch::Tensor bs = best_s.t().to(torch::kCPU).to(torch::kInt8).contiguous();  // (R, n)
-  const int8_t* ps = bs.data_ptr<int8_t>();
-  int64_t rb = 0;
-  for (int64_t r = 0; r < R; ++r) {
-    res.replica_best.push_back(p.energy(ps + r * n));  // exact, in float64 on the CPU
-    if (res.replica_best[r] < res.replica_best[rb]) rb = r;
-  }
-  res.best_energy = res.replica_best[rb];
-  res.best_state.assign(ps + rb * n, ps + (rb + 1) * n);
+  finish_from_tensor(p, best_s, res);
   res.sb_dt = dt;
   res.sb_c0 = c0;
   res.seconds = since(t0);
@@ -293,8 +405,12 @@ const std::vector<std::string>& ising_solvers() {
 SolverResult solve_ising(const IsingProblem& p, const SolverOptions& o) {
   p.validate();
   check_common(p, o);
-  SolverResult r = o.solver == "sa" ? solve_sa(p, o) : o.solver == "pt" ? solve_pt(p, o) : solve_sb(p, o);
+  const bool tensor = o.kernel == "tensor" || (o.kernel == "auto" && !o.device.is_cpu());
+  SolverResult r = o.solver == "sa"   ? (tensor ? solve_sa_tensor(p, o) : solve_sa(p, o))
+                   : o.solver == "pt" ? (tensor ? solve_pt_tensor(p, o) : solve_pt(p, o))
+                                      : solve_sb(p, o);
   r.solver = o.solver;
+  r.kernel = tensor || o.solver.rfind("sb", 0) == 0 ? "tensor" : "cpu";
   r.replicas = o.replicas;
   return r;
 }

@@ -14,6 +14,7 @@
 
 #include "physgen/core/check.h"
 #include "physgen/ising_machines/boltzmann.h"
+#include "physgen/ising_machines/coloured_sampler.h"
 #include "physgen/ising_machines/problem.h"
 #include "physgen/ising_machines/solvers.h"
 #include "support/io_test_util.h"
@@ -171,18 +172,22 @@ TEST(IsingMachines, EverySolverFindsTheExactGroundStateOfSmallInstances) {
     const IsingProblem p = generate_sk(20, false, seed);
     const ExactIsing ex = exact_ground_state(p);
     ASSERT_GE(ex.degeneracy, 2);  // s and -s
-    for (const std::string solver : {"sa", "pt", "sb-ballistic", "sb-discrete"}) {
+    // "sa/tensor", "pt/tensor": the same solvers with the graph-coloured LibTorch kernel
+    for (const std::string spec : {"sa", "pt", "sb-ballistic", "sb-discrete", "sa/tensor", "pt/tensor"}) {
+      const std::string solver = spec.substr(0, spec.find('/'));
       SolverOptions o;
       o.solver = solver;
+      if (spec != solver) o.kernel = "tensor";
       o.replicas = 32;
       o.sweeps = solver.rfind("sb", 0) == 0 ? 1000 : 200;
       o.temperatures = 8;
       o.beta_start = solver == "pt" ? 0.3 : 0.1;
       o.seed = seed;
       const SolverResult r = solve_ising(p, o);
-      EXPECT_NEAR(r.best_energy, ex.ground_energy, 1e-9) << solver << " seed " << seed;
-      EXPECT_NEAR(p.energy(r.best_state.data()), r.best_energy, 1e-9) << solver;
-      EXPECT_GT(success_probability(r, ex.ground_energy), 0.0) << solver;
+      EXPECT_NEAR(r.best_energy, ex.ground_energy, 1e-9) << spec << " seed " << seed;
+      EXPECT_NEAR(p.energy(r.best_state.data()), r.best_energy, 1e-9) << spec;
+      EXPECT_GT(success_probability(r, ex.ground_energy), 0.0) << spec;
+      EXPECT_EQ(r.kernel, spec == solver && solver.rfind("sb", 0) != 0 ? "cpu" : "tensor") << spec;
       EXPECT_EQ(static_cast<int64_t>(r.replica_best.size()), 32);
     }
   }
@@ -301,6 +306,7 @@ TEST(IsingMachines, BadSettingsNameTheSetting) {
   EXPECT_NE(msg([](SolverOptions& o) { o.replicas = 0; }).find("argument replicas = 0"), std::string::npos);
   EXPECT_NE(msg([](SolverOptions& o) { o.sweeps = 0; }).find("argument sweeps = 0"), std::string::npos);
   EXPECT_NE(msg([](SolverOptions& o) { o.update = "glauber"; }).find("argument update"), std::string::npos);
+  EXPECT_NE(msg([](SolverOptions& o) { o.kernel = "gpu"; }).find("argument kernel = 'gpu'"), std::string::npos);
   EXPECT_NE(msg([](SolverOptions& o) {
               o.solver = "pt";
               o.temperatures = 1;
@@ -317,6 +323,81 @@ TEST(IsingMachines, BadSettingsNameTheSetting) {
               o.replicas = int64_t{1} << 20;
             }).find("fits in 8 GB"),
             std::string::npos);
+}
+
+TEST(ColouredSampler, TheColouringIsProper) {
+  // no edge inside a colour class, at most max degree + 1 classes; a complete graph needs n
+  const std::vector<IsingProblem> graphs = {generate_maxcut_random(500, 0.06, false, 1), generate_ea(6, 3, 2),
+                                            generate_maxcut_toroidal(10, 12, true, 3), generate_sk(30, false, 4)};
+  for (const IsingProblem& p : graphs) {
+    const std::vector<int32_t> c = greedy_coloring(p);
+    int64_t max_degree = 0, clashes = 0;
+    for (int64_t i = 0; i < p.n; ++i) {
+      max_degree = std::max<int64_t>(max_degree, p.row_ptr[i + 1] - p.row_ptr[i]);
+      for (int64_t k = p.row_ptr[i]; k < p.row_ptr[i + 1]; ++k) clashes += c[i] == c[p.col[k]];
+    }
+    const int32_t colours = *std::max_element(c.begin(), c.end()) + 1;
+    EXPECT_EQ(clashes, 0) << p.kind;
+    EXPECT_LE(colours, max_degree + 1) << p.kind;
+    if (p.kind == "sk") {
+      EXPECT_EQ(colours, p.n);
+    }
+  }
+  // an even periodic grid in row-major order: greedy finds the checkerboard
+  EXPECT_EQ(ColouredSpinSampler(generate_ea(8, 2, 1), 4, 1).colours(), 2);
+}
+
+TEST(ColouredSampler, TrackedEnergiesFollowTheFlipsOnSparseAndDenseGraphs) {
+  // 400 sites at 1% filling take the sparse column products, 40 SK sites the dense ones; after
+  // 50 sweeps at beta 0.5 the tracked energies must equal a fresh evaluation of the spins.
+  IsingProblem sparse = generate_maxcut_random(400, 0.01, true, 7);
+  sparse.h.assign(sparse.n, 0.0);
+  for (int64_t i = 0; i < sparse.n; i += 3) sparse.h[i] = 0.25;
+  for (const IsingProblem& q : {sparse, generate_sk(40, false, 8)}) {
+    ColouredSpinSampler smp(q, 16, 5);
+    for (int k = 0; k < 50; ++k) smp.sweep(0.5, k % 2 == 1);
+    const torch::Tensor fresh = q.energy(smp.spins().t().contiguous());
+    EXPECT_LT((fresh - smp.energies()).abs().max().item<double>(), 1e-9) << q.kind;
+  }
+}
+
+TEST(ColouredSampler, SamplesTheBoltzmannDistribution) {
+  // n = 10 SK spins with fields (1024 states) at beta = 0.8: 256 chains, 100 sweeps of
+  // equilibration, then a sample every 5 sweeps (100 per chain, 25 600 in all), Metropolis and
+  // heat-bath. The chi-square against exp(-beta E) / Z must have a p-value above 1e-3
+  // (z < 3.09, fixed before looking); the same samples judged at a 15% higher beta must fail.
+  IsingProblem p = generate_sk(10, false, 4);
+  p.h.assign(p.n, 0.0);
+  for (int64_t i = 0; i < p.n; ++i) p.h[i] = 0.1 * double(i % 3) - 0.1;
+  const std::vector<double> E = enumerate_energies(p);
+  const double beta = 0.8;
+  for (const bool heatbath : {false, true}) {
+    ColouredSpinSampler smp(p, 256, heatbath ? 12 : 11);
+    for (int k = 0; k < 100; ++k) smp.sweep(beta, heatbath);
+    std::vector<int64_t> counts(E.size(), 0);
+    for (int t = 0; t < 100; ++t) {
+      for (int k = 0; k < 5; ++k) smp.sweep(beta, heatbath);
+      const torch::Tensor s = smp.spins().t().to(torch::kInt8).contiguous();
+      for (int64_t c = 0; c < smp.chains(); ++c) ++counts[state_index(s.data_ptr<int8_t>() + c * p.n, p.n)];
+    }
+    auto [c2, dof] = boltzmann_chi2(E, counts, beta);
+    EXPECT_LT(chi2_z(c2, dof), 3.09) << (heatbath ? "heat-bath" : "Metropolis") << " chi2 " << c2 << " dof " << dof;
+    auto [w2, wdof] = boltzmann_chi2(E, counts, 1.15 * beta);
+    EXPECT_GT(chi2_z(w2, wdof), 3.09) << "chi2 " << w2 << " dof " << wdof;
+  }
+}
+
+TEST(ColouredSampler, PerChainTemperaturesAreHonoured) {
+  // two halves of the chains at beta 0.05 and 2.0 on a ferromagnetic 2-D EA-like grid: the cold
+  // half must order (mean energy per spin well below the hot half's)
+  IsingProblem p = generate_maxcut_toroidal(8, 8, false, 1);  // J = -1: antiferromagnet, bipartite
+  ColouredSpinSampler smp(p, 32, 3);
+  torch::Tensor beta = torch::cat({torch::full({16}, 0.05, torch::kFloat64), torch::full({16}, 2.0, torch::kFloat64)});
+  for (int k = 0; k < 300; ++k) smp.sweep(beta);
+  const torch::Tensor e = smp.energies() / double(p.n);
+  EXPECT_LT(e.slice(0, 16).mean().item<double>(), -1.5);   // ground state -2 per spin
+  EXPECT_GT(e.slice(0, 0, 16).mean().item<double>(), -0.4);  // beta 0.05: ~ -2 tanh(0.05) = -0.1
+  EXPECT_NE(message_of([&] { smp.sweep(torch::ones({3}, torch::kFloat64)); }).find("argument beta"), std::string::npos);
 }
 
 TEST(IsingMachines, TimeToSolution) {

@@ -28,7 +28,11 @@
 //
 // CPU kernels (sa, pt) run the replicas in parallel with at::parallel_for; replica r draws
 // from Xoshiro256++ stream (seed, r) (core/rng.h, as the square-lattice samplers do), so a
-// run is reproducible at fixed seed for any thread count.
+// run is reproducible at fixed seed for any thread count. Their tensor kernel (kernel =
+// "tensor", the default off the CPU) updates the colour classes of the graph for all replicas
+// (PT: all copies, each at its rung's beta) at once with LibTorch (coloured_sampler.h): the
+// same Metropolis / heat-bath rule, but one random stream for the batch, so its runs differ
+// from the CPU kernel's at the same seed.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -56,7 +60,11 @@ struct SolverOptions {
   double c0 = 0.0;             ///< SB coupling scale; 0: 0.5 / (sqrt(n) sigma_J)
   int64_t sb_eval_every = 10;  ///< SB: evaluate sign(x)'s energy every this many iterations
   double time_limit_s = 0.0;   ///< stop (between sweeps) after this many seconds; 0: none
-  torch::Device device = torch::kCPU;  ///< SB only (SA / PT are CPU kernels)
+  torch::Device device = torch::kCPU;  ///< SB; SA / PT with the tensor kernel
+  /// SA / PT: "cpu" (per-replica scalar loops on the threads), "tensor" (the graph-coloured
+  /// LibTorch kernel, coloured_sampler.h, all replicas as one batch: any device), or "auto"
+  /// (cpu on the CPU, tensor elsewhere).
+  std::string kernel = "auto";
   /// Called now and then with (fraction of sweeps done, best energy so far).
   std::function<void(double, double)> progress;
 };
@@ -64,6 +72,7 @@ struct SolverOptions {
 /// What one solve_ising run found.
 struct SolverResult {
   std::string solver;
+  std::string kernel;                 ///< "cpu" or "tensor" (SB: always tensor)
   int64_t replicas = 0;
   int64_t sweeps_done = 0;            ///< sweeps / iterations completed (time limit: fewer)
   bool time_limited = false;
@@ -81,8 +90,8 @@ const std::vector<std::string>& ising_solvers();
 
 /// Runs the solver of `options` on `p`. Throws InvalidArgument naming the option for an
 /// unknown solver or update, replicas / sweeps / temperatures out of range, betas not
-/// 0 <= beta_start, 0 < beta_end (PT: beta_start < beta_end), dt <= 0, or a device other
-/// than the CPU for SA / PT.
+/// 0 <= beta_start, 0 < beta_end (PT: beta_start < beta_end), dt <= 0, an unknown kernel, or
+/// a device other than the CPU for the cpu kernel of SA / PT.
 SolverResult solve_ising(const IsingProblem& p, const SolverOptions& options);
 
 /// Fraction of replicas whose best energy is within tol = 1e-9 (1 + |target|) of `target`

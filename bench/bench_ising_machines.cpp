@@ -8,6 +8,8 @@
 //   SA tensor kernel: the graph-coloured LibTorch kernel (coloured_sampler.h) with 64 replicas
 //         in one batch, on the CPU here (or on --device cuda when a GPU is there), against
 //         physgen's CPU kernel with 8 replicas (the rate per replica is what is compared);
+//   PT  : physgen's parallel tempering (CPU kernel, 2 ladders x 8 rungs) against the scalar loop;
+//   bSB : ballistic SB iterations per second (64 replicas);
 //   dSB : physgen's discrete simulated bifurcation (LibTorch, dense or sparse J) against the
 //         same iteration written in Python PyTorch.
 // Rates are spin updates per ns (replicas x sweeps x n / wall time; for SB one iteration
@@ -62,7 +64,7 @@ double scalar_sa_rate(const IsingProblem& p, int64_t replicas, int64_t sweeps) {
 
 struct Row {
   std::string name;
-  double sa = 0, sa_tensor = 0, scalar = 0, py_sa = -1, sb_ips = 0, sb_rate = 0, py_sb_ips = -1;
+  double sa = 0, sa_tensor = 0, pt = 0, bsb_ips = 0, scalar = 0, py_sa = -1, sb_ips = 0, sb_rate = 0, py_sb_ips = -1;
 };
 
 Row measure(const std::string& name, const IsingProblem& p, bool quick, torch::Device device) {
@@ -84,6 +86,13 @@ Row measure(const std::string& name, const IsingProblem& p, bool quick, torch::D
   o.sweeps = sweeps / 4;
   r = solve_ising(p, o);
   row.sa_tensor = o.replicas * r.sweeps_done * p.n / (r.seconds * 1e9);
+  SolverOptions t;  // PT, CPU kernel: 2 ladders x 8 rungs, every copy swept once per sweep
+  t.solver = "pt";
+  t.replicas = 2;
+  t.temperatures = 8;
+  t.sweeps = sweeps / 4;
+  r = solve_ising(p, t);
+  row.pt = t.replicas * t.temperatures * r.sweeps_done * p.n / (r.seconds * 1e9);
   SolverOptions b;
   b.solver = "sb-discrete";
   b.replicas = 64;
@@ -92,6 +101,9 @@ Row measure(const std::string& name, const IsingProblem& p, bool quick, torch::D
   r = solve_ising(p, b);
   row.sb_ips = r.sweeps_done / r.seconds;
   row.sb_rate = double(p.n) * b.replicas * r.sweeps_done / (r.seconds * 1e9);
+  b.solver = "sb-ballistic";
+  r = solve_ising(p, b);
+  row.bsb_ips = r.sweeps_done / r.seconds;
   const std::string file = "/tmp/physgen_bench_im_" + name + ".txt";
   write_problem(file, p);
   const std::string cmd = "/usr/bin/python3 " PHYSGEN_SOURCE_DIR "/bench/python/ising_machines_reference.py --problem " +
@@ -130,5 +142,8 @@ int main(int argc, char** argv) {
                 r.sa_tensor / r.sa, r.sb_ips, r.sb_rate, r.py_sb_ips, r.py_sb_ips > 0 ? r.sb_ips / r.py_sb_ips : -1.0);
     if (r.py_sa <= 0) rc = 1;
   }
+  std::printf("\n%-9s %9s %9s %9s\n", "instance", "PT upd/ns", "/scalar", "bSB it/s");
+  for (const auto& r : rows) std::printf("%-9s %9.4f %9.2f %9.1f\n", r.name.c_str(), r.pt, r.pt / r.scalar, r.bsb_ips);
+  
   return rc;
 }

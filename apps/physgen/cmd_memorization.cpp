@@ -42,7 +42,7 @@ void register_memorization(CLI::App& app) {
     SymmetryOptions sym;
     sym.translations = !*no_translations;
     sym.point_group = !*no_point_group;
-    sym.z2 = *z2 == "on" || (*z2 == "auto" && (tm.system == "ising" || tm.system == "phi4"));
+    sym.z2 = *z2 == "on" || (*z2 == "auto" && has_z2_symmetry(tm.system));
     const auto nn = nearest_training_fields(g, t, sym);
     const auto r = memorization_report(nn, *threshold);
     nlohmann::json out = r.to_json();

@@ -230,7 +230,7 @@ def memorization(generated, train, translations=True, point_group=True, z2=None,
     g, _ = fields(generated)
     t, system = fields(train)
     if z2 is None:
-        z2 = system in ("ising", "phi4")
+        z2 = _C.has_z2_symmetry(system or "")
     return _C.memorization(g, t, translations, point_group, bool(z2), threshold)
 
 

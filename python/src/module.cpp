@@ -288,6 +288,8 @@ PYBIND11_MODULE(_physgen, m) {
       },
       py::arg("generated"), py::arg("train"), py::arg("translations"), py::arg("point_group"), py::arg("z2"),
       py::arg("threshold"));
+  m.def("has_z2_symmetry", &has_z2_symmetry, py::arg("system"),
+        "whether a system's distribution is invariant under x -> -x (ising, phi4)");
 
   // ---- targets ------------------------------------------------------------------------------
   py::class_<PyTarget>(m, "Target")

@@ -10,6 +10,9 @@
 
 namespace physgen {
 
+bool has_z2_symmetry(const std::string& system) { return system == "ising" || system == "phi4"; }
+
+
 torch::Tensor point_group_images(const torch::Tensor& x) {
   check_arg(x.dim() == 3, "fields.sizes()", std::to_string(x.dim()) + "-d tensor", "fields (N, H, W)");
   std::vector<torch::Tensor> images{x, torch::flip(x, {1}), torch::flip(x, {2}), torch::flip(x, {1, 2})};

@@ -23,6 +23,7 @@
 // X. Gu et al., "On memorization in diffusion models", arXiv:2310.02664; T. Bonnaire et al.,
 // "Why diffusion models don't memorize", arXiv:2505.17638 (2025).
 #include <cstdint>
+#include <string>
 
 #include <nlohmann/json.hpp>
 #include <torch/types.h>
@@ -35,6 +36,11 @@ struct SymmetryOptions {
   bool point_group = true;   ///< rotations and reflections of the lattice (8 on squares, 4 otherwise)
   bool z2 = false;           ///< the global sign flip x -> -x
 };
+
+/// Whether the distribution of `system` (a sidecar's system name) is invariant under the global
+/// sign flip x -> -x at zero field: "ising" and "phi4". (An Ising ensemble at h != 0 is not;
+/// the sidecar's system name does not say, so callers pass --z2 off for such data.)
+bool has_z2_symmetry(const std::string& system);
 
 /// The point-group images of fields x (N, H, W): (P, N, H, W), the identity first.
 torch::Tensor point_group_images(const torch::Tensor& x);

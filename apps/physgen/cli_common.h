@@ -39,6 +39,7 @@ void register_measure(CLI::App& app);
 void register_compare_ensembles(CLI::App& app);
 void register_memorization(CLI::App& app);
 void register_generalization(CLI::App& app);
+void register_compare(CLI::App& app);
 void register_demo(CLI::App& app);
 void register_train(CLI::App& app);
 void register_sample(CLI::App& app);

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   physgen::cli::register_compare_ensembles(app);
   physgen::cli::register_memorization(app);
   physgen::cli::register_generalization(app);
+  physgen::cli::register_compare(app);
   physgen::cli::register_train(app);
   physgen::cli::register_sample(app);
   physgen::cli::register_demo(app);

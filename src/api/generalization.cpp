@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -13,6 +12,7 @@
 #include "physgen/core/check.h"
 #include "physgen/eval/memorization.h"
 #include "physgen/io/atomic_file.h"
+#include "physgen/io/json_file.h"
 #include "physgen/io/checkpoint.h"
 #include "physgen/io/plot.h"
 #include "physgen/zoo/setup.h"
@@ -37,12 +37,6 @@ nlohmann::json abs_m(const torch::Tensor& x) { return mean_error(x.flatten(1).me
 
 void check_io(bool ok, const std::string& what) {
   if (!ok) throw IoError(what);
-}
-
-nlohmann::json read_json_file(const std::string& path) {
-  std::ifstream in(path);
-  check_io(static_cast<bool>(in), "cannot read " + path);
-  return nlohmann::json::parse(in);
 }
 
 /// The deterministic sampler of a family (DDIM eta = 0 for ddpm, the probability-flow / flow

@@ -147,7 +147,7 @@ nlohmann::json run_generalization(const GeneralizationRequest& rq) {
         nlohmann::json tracking = nlohmann::json::array();
         double seconds = 0.0;
         // model A stops at the tracking points to measure its memorised fraction, then resumes
-        std::vector<int64_t> stops = which == 0 ? track : std::vector<int64_t>{};
+        std::vector<int64_t> stops = which == 0 && N >= 2 ? track : std::vector<int64_t>{};  // d1/d2 needs N >= 2
         stops.push_back(-1);
         for (int64_t stop : stops) {
           tr.resume = fs::exists(ckpt);
@@ -160,7 +160,7 @@ nlohmann::json run_generalization(const GeneralizationRequest& rq) {
           const std::string status = r["status"];
           check_io(status == "finished" || (status == "interrupted" && stop > 0),
                    tag + ": training ended '" + status + "': " + r.value("message", std::string()));
-          if (stop > 0 && N >= 2) {
+          if (stop > 0) {
             const Model m = load_model(ckpt, rq.device);
             const auto nn = nearest_training_fields(draw(m, rq.samples, rq.sample_seed, settings), train, sym);
             const MemorizationReport mr = memorization_report(nn);

@@ -94,6 +94,32 @@ void check_common(const IsingProblem& p, const SolverOptions& o) {
   }
 }
 
+/// The bookkeeping after every sweep of the SA / PT solvers: counts it, reports progress at
+/// most once a second (best() is asked only then), and says whether the time limit ends the run
+/// before its last sweep.
+class SweepClock {
+ public:
+  explicit SweepClock(const SolverOptions& o) : o_(o) {}
+  template <class Best>
+  bool stop_after(int64_t k, SolverResult& res, Best&& best) {
+    res.sweeps_done = k + 1;
+    if (o_.progress && since(last_) > 1.0) {
+      last_ = Clock::now();
+      o_.progress(double(k + 1) / o_.sweeps, best());
+    }
+    if (o_.time_limit_s > 0 && since(t0_) > o_.time_limit_s && k + 1 < o_.sweeps) {
+      res.time_limited = true;
+      return true;
+    }
+    return false;
+  }
+  double seconds() const { return since(t0_); }
+
+ private:
+  const SolverOptions& o_;
+  Clock::time_point t0_ = Clock::now(), last_ = Clock::now();
+};
+
 /// beta of SA sweep k of S: geometric beta_start .. beta_end, linear from 0 when beta_start = 0.
 double sa_beta(const SolverOptions& o, int64_t k) {
   if (o.sweeps == 1) return o.beta_end;
@@ -127,29 +153,20 @@ void finish_from_tensor(const IsingProblem& p, const torch::Tensor& best_s, Solv
 /// SA with the coloured tensor kernel: the R replicas are the chains of one sampler.
 SolverResult solve_sa_tensor(const IsingProblem& p, const SolverOptions& o) {
   torch::NoGradGuard no_grad;
-  const auto t0 = Clock::now();
+  SweepClock clock(o);
   ColouredSpinSampler smp(p, o.replicas, o.seed, o.device);
   torch::Tensor best_e = smp.energies().clone(), best_s = smp.spins().clone();
   SolverResult res;
-  auto last_report = Clock::now();
   const bool heatbath = o.update == "heatbath";
   for (int64_t k = 0; k < o.sweeps; ++k) {
     smp.sweep(sa_beta(o, k), heatbath);
     const torch::Tensor better = smp.energies() < best_e;
     best_e = torch::where(better, smp.energies(), best_e);
     best_s = torch::where(better.unsqueeze(0), smp.spins(), best_s);
-    res.sweeps_done = k + 1;
-    if (o.progress && since(last_report) > 1.0) {
-      last_report = Clock::now();
-      o.progress(double(k + 1) / o.sweeps, best_e.min().item<double>());
-    }
-    if (o.time_limit_s > 0 && since(t0) > o.time_limit_s && k + 1 < o.sweeps) {
-      res.time_limited = true;
-      break;
-    }
+    if (clock.stop_after(k, res, [&] { return best_e.min().item<double>(); })) break;
   }
   finish_from_tensor(p, best_s, res);
-  res.seconds = since(t0);
+  res.seconds = clock.seconds();
   return res;
 }
 
@@ -160,7 +177,7 @@ SolverResult solve_sa_tensor(const IsingProblem& p, const SolverOptions& o) {
 /// (R M energies per sweep cross from the device).
 SolverResult solve_pt_tensor(const IsingProblem& p, const SolverOptions& o) {
   torch::NoGradGuard no_grad;
-  const auto t0 = Clock::now();
+  SweepClock clock(o);
   const std::vector<double> betas = pt_ladder(o);
   const int64_t R = o.replicas, M = o.temperatures, B = R * M;
   ColouredSpinSampler smp(p, B, o.seed, o.device);
@@ -173,7 +190,6 @@ SolverResult solve_pt_tensor(const IsingProblem& p, const SolverOptions& o) {
   torch::Tensor best_s = torch::zeros({p.n, R}, torch::TensorOptions().dtype(torch::kFloat64).device(o.device));
   const torch::Tensor ladder_base = (torch::arange(R, torch::kInt64) * M).to(o.device);
   SolverResult res;
-  auto last_report = Clock::now();
   for (int64_t k = 0; k < o.sweeps; ++k) {
     for (int64_t r = 0; r < R; ++r)
       for (int64_t q = 0; q < M; ++q) beta_of[r * M + copy_at[r * M + q]] = betas[q];
@@ -198,25 +214,17 @@ SolverResult solve_pt_tensor(const IsingProblem& p, const SolverOptions& o) {
           ++acc[q];
         }
       }
-    res.sweeps_done = k + 1;
-    if (o.progress && since(last_report) > 1.0) {
-      last_report = Clock::now();
-      o.progress(double(k + 1) / o.sweeps, best_e.min().item<double>());
-    }
-    if (o.time_limit_s > 0 && since(t0) > o.time_limit_s && k + 1 < o.sweeps) {
-      res.time_limited = true;
-      break;
-    }
+    if (clock.stop_after(k, res, [&] { return best_e.min().item<double>(); })) break;
   }
   finish_from_tensor(p, best_s, res);
   for (int64_t q = 0; q + 1 < M; ++q) res.exchange_acceptance.push_back(tries[q] ? double(acc[q]) / tries[q] : 0.0);
   res.betas = betas;
-  res.seconds = since(t0);
+  res.seconds = clock.seconds();
   return res;
 }
 
 SolverResult solve_sa(const IsingProblem& p, const SolverOptions& o) {
-  const auto t0 = Clock::now();
+  SweepClock clock(o);
   const int64_t R = o.replicas, n = p.n;
   std::vector<int8_t> s(R * n), best(R * n);
   std::vector<double> f(R * n), E(R), bestE(R);
@@ -235,7 +243,6 @@ SolverResult solve_sa(const IsingProblem& p, const SolverOptions& o) {
   });
   SolverResult res;
   const bool heatbath = o.update == "heatbath";
-  auto last_report = Clock::now();
   for (int64_t k = 0; k < o.sweeps; ++k) {
     const double beta = sa_beta(o, k);
     at::parallel_for(0, R, 1, [&](int64_t b, int64_t e) {
@@ -247,15 +254,7 @@ SolverResult solve_sa(const IsingProblem& p, const SolverOptions& o) {
         }
       }
     });
-    res.sweeps_done = k + 1;
-    if (o.progress && since(last_report) > 1.0) {
-      last_report = Clock::now();
-      o.progress(double(k + 1) / o.sweeps, *std::min_element(bestE.begin(), bestE.end()));
-    }
-    if (o.time_limit_s > 0 && since(t0) > o.time_limit_s && k + 1 < o.sweeps) {
-      res.time_limited = true;
-      break;
-    }
+    if (clock.stop_after(k, res, [&] { return *std::min_element(bestE.begin(), bestE.end()); })) break;
   }
   // the tracked energies are sums of dE: recompute the best ones exactly
   for (int64_t r = 0; r < R; ++r) bestE[r] = p.energy(&best[r * n]);
@@ -263,29 +262,23 @@ SolverResult solve_sa(const IsingProblem& p, const SolverOptions& o) {
   const int64_t rb = std::min_element(bestE.begin(), bestE.end()) - bestE.begin();
   res.best_energy = bestE[rb];
   res.best_state.assign(&best[rb * n], &best[rb * n] + n);
-  res.seconds = since(t0);
+  res.seconds = clock.seconds();
   return res;
 }
 
 SolverResult solve_pt(const IsingProblem& p, const SolverOptions& o) {
-  const auto t0 = Clock::now();
+  SweepClock clock(o);
   const std::vector<double> betas = pt_ladder(o);
   ParallelTempering pt(p, betas, o.replicas, o.seed);
   SolverResult res;
-  auto last_report = Clock::now();
   for (int64_t k = 0; k < o.sweeps; ++k) {
     pt.sweep();
-    res.sweeps_done = k + 1;
-    if (o.progress && since(last_report) > 1.0) {
-      last_report = Clock::now();
+    const bool stop = clock.stop_after(k, res, [&] {
       double b = std::numeric_limits<double>::infinity();
       for (int64_t r = 0; r < pt.runs(); ++r) b = std::min(b, pt.best_energy(r));
-      o.progress(double(k + 1) / o.sweeps, b);
-    }
-    if (o.time_limit_s > 0 && since(t0) > o.time_limit_s && k + 1 < o.sweeps) {
-      res.time_limited = true;
-      break;
-    }
+      return b;
+    });
+    if (stop) break;
   }
   int64_t rb = 0;
   for (int64_t r = 0; r < pt.runs(); ++r) {
@@ -296,7 +289,7 @@ SolverResult solve_pt(const IsingProblem& p, const SolverOptions& o) {
   res.best_state.assign(pt.best_state(rb), pt.best_state(rb) + p.n);
   res.exchange_acceptance = pt.exchange_acceptance();
   res.betas = betas;
-  res.seconds = since(t0);
+  res.seconds = clock.seconds();
   return res;
 }
 

@@ -18,6 +18,8 @@
 #include "physgen/zoo/setup.h"
 #include "physgen/zoo/zoo.h"
 
+#include <torch/fft.h>
+
 namespace physgen {
 
 namespace {
@@ -41,12 +43,18 @@ const std::vector<std::string>& observable_names() {
   return n;
 }
 
-/// The power-spectrum group of scattering statistics (one value per scale j).
-std::vector<double> power_spectrum(const ScatteringStatistics& s) {
-  std::vector<double> p;
-  for (size_t k = 0; k < s.groups.size(); ++k)
-    if (s.groups[k] == "power") p.push_back(s.mean[k]);
-  return p;
+/// Radially averaged power spectrum of fields x (N, L, L): P(k) = < |FFT(x)(q)|^2 > / L^2 over
+/// the fields and the wave vectors q in the shell round(|q| L / 2 pi) = k, k = 1 .. L/2 (the
+/// zero mode, the magnetization, is in the histogram).
+std::vector<double> radial_power(const torch::Tensor& x) {
+  const int64_t L = x.size(1);
+  const torch::Tensor f = torch::fft::fft2(x.to(torch::kFloat64));
+  const torch::Tensor p = (f.abs().pow(2)).mean(0) / double(L * L);
+  const torch::Tensor k = torch::fft::fftfreq(L, 1.0 / double(L), torch::kFloat64);  // integer wavenumbers
+  const torch::Tensor shell = (k.unsqueeze(1).pow(2) + k.unsqueeze(0).pow(2)).sqrt().round();
+  std::vector<double> out;
+  for (int64_t s = 1; s <= L / 2; ++s) out.push_back(p.masked_select(shell == double(s)).mean().item<double>());
+  return out;
 }
 
 /// The numbers of one (family, seed) run.
@@ -71,7 +79,7 @@ nlohmann::json judge(const Model& model, const LeaderboardRequest& rq, uint64_t 
   const EnsembleComparison c = compare_scattering(scattering_of_ensemble(x, so.ensemble.meta), data_scat);
   row["scattering_within_2sigma"] = c.fraction_within_2sigma;
   row["scattering_chi2_per_dof"] = c.chi2_per_dof;
-  row["power_spectrum"] = power_spectrum(c.a);
+  row["power_spectrum"] = radial_power(x);
   SymmetryOptions sym;
   sym.z2 = has_z2_symmetry(rq.meta.system);
   const int64_t G = std::min<int64_t>(rq.memorization_samples, x.size(0));
@@ -258,17 +266,17 @@ nlohmann::json run_leaderboard(const LeaderboardRequest& rq) {
       const torch::Tensor m = rq.data.flatten(1).to(torch::kFloat64).mean(1).contiguous();
       hist.push_back({"ensemble", std::vector<double>(m.data_ptr<double>(), m.data_ptr<double>() + m.numel())});
     }
-    std::vector<Series> power{{"ensemble", {}, power_spectrum(data_scat), {}}};
+    std::vector<Series> power{{"ensemble", {}, radial_power(rq.data), {}}};
     for (const auto& r : runs) {
       if (r["seed"] != 1 || !r.contains("magnetization")) continue;
       hist.push_back({r["family"].get<std::string>(), r["magnetization"].get<std::vector<double>>()});
       power.push_back({r["family"].get<std::string>(), {}, r["power_spectrum"].get<std::vector<double>>(), {}});
     }
     for (auto& p : power)
-      for (size_t j = 0; j < p.y.size(); ++j) p.x.push_back(double(j));
+      for (size_t j = 0; j < p.y.size(); ++j) p.x.push_back(double(j + 1));
     plot_histogram((dir / "leaderboard_m.png").string(), "magnetization per field (seed 1)", "m", hist, 60);
-    plot_lines((dir / "leaderboard_power.png").string(), "wavelet power spectrum (seed 1)", "scale j", "power", power,
-               true);
+    plot_lines((dir / "leaderboard_power.png").string(), "radially averaged power spectrum (seed 1)",
+               "|k| L / 2 pi", "P(k)", power, true);
     report["plots"] = {(dir / "leaderboard_m.png").string(), (dir / "leaderboard_power.png").string()};
   }
   return report;

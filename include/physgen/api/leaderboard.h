@@ -48,7 +48,8 @@ struct LeaderboardRequest {
 /// "seeds", "samples", "data_observables", "runs": [one row per (family, seed)], "families":
 /// [{"family", per-quantity {"mean", "spread"} over seeds, "seeds"}]} and writes it to
 /// DIR/leaderboard.json, the table to DIR/leaderboard.md and, with gnuplot, the magnetization
-/// histograms (DIR/leaderboard_m.png) and the wavelet power spectra (DIR/leaderboard_power.png)
+/// histograms (DIR/leaderboard_m.png) and the radially averaged power spectra P(k)
+/// (DIR/leaderboard_power.png)
 /// of every family's first seed against the ensemble. InvalidArgument before any training for
 /// an unknown family, --models of another count than the families, a budget <= 0, too few
 /// samples.

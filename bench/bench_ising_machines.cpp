@@ -8,8 +8,9 @@
 //   SA tensor kernel: the graph-coloured LibTorch kernel (coloured_sampler.h) with 64 replicas
 //         in one batch, on the CPU here (or on --device cuda when a GPU is there), against
 //         physgen's CPU kernel with 8 replicas (the rate per replica is what is compared);
-//   PT  : physgen's parallel tempering (CPU kernel, 2 ladders x 8 rungs) against the scalar loop;
-//   bSB : ballistic SB iterations per second (64 replicas);
+//   PT  : physgen's parallel tempering (CPU kernel, 2 ladders x 8 rungs) against the scalar loop
+//         and against the same ladders in Python PyTorch;
+//   bSB : ballistic SB iterations per second (64 replicas) against Python PyTorch;
 //   dSB : physgen's discrete simulated bifurcation (LibTorch, dense or sparse J) against the
 //         same iteration written in Python PyTorch.
 // Rates are spin updates per ns (replicas x sweeps x n / wall time; for SB one iteration
@@ -64,7 +65,7 @@ double scalar_sa_rate(const IsingProblem& p, int64_t replicas, int64_t sweeps) {
 
 struct Row {
   std::string name;
-  double sa = 0, sa_tensor = 0, pt = 0, bsb_ips = 0, scalar = 0, py_sa = -1, sb_ips = 0, sb_rate = 0, py_sb_ips = -1;
+  double sa = 0, sa_tensor = 0, pt = 0, bsb_ips = 0, scalar = 0, py_sa = -1, py_pt = -1, py_bsb_ips = -1, sb_ips = 0, sb_rate = 0, py_sb_ips = -1;
 };
 
 Row measure(const std::string& name, const IsingProblem& p, bool quick, torch::Device device) {
@@ -113,6 +114,8 @@ Row measure(const std::string& name, const IsingProblem& p, bool quick, torch::D
   if (!j.is_null()) {
     row.py_sa = j["sa_spin_updates_per_ns"].get<double>();
     row.py_sb_ips = j["sb_iterations_per_second"].get<double>();
+    row.py_pt = j["pt_spin_updates_per_ns"].get<double>();
+    row.py_bsb_ips = j["bsb_iterations_per_second"].get<double>();
   }
   std::remove(file.c_str());
   return row;
@@ -142,8 +145,12 @@ int main(int argc, char** argv) {
                 r.sa_tensor / r.sa, r.sb_ips, r.sb_rate, r.py_sb_ips, r.py_sb_ips > 0 ? r.sb_ips / r.py_sb_ips : -1.0);
     if (r.py_sa <= 0) rc = 1;
   }
-  std::printf("\n%-9s %9s %9s %9s\n", "instance", "PT upd/ns", "/scalar", "bSB it/s");
-  for (const auto& r : rows) std::printf("%-9s %9.4f %9.2f %9.1f\n", r.name.c_str(), r.pt, r.pt / r.scalar, r.bsb_ips);
+  std::printf("\n%-9s %9s %9s %9s %9s | %9s %9s %9s\n", "instance", "PT upd/ns", "/scalar", "Py PT", "ratio",
+              "bSB it/s", "Py it/s", "ratio");
+  for (const auto& r : rows)
+    std::printf("%-9s %9.4f %9.2f %9.5f %9.1f | %9.1f %9.1f %9.2f\n", r.name.c_str(), r.pt, r.pt / r.scalar, r.py_pt,
+                r.py_pt > 0 ? r.pt / r.py_pt : -1.0, r.bsb_ips, r.py_bsb_ips,
+                r.py_bsb_ips > 0 ? r.bsb_ips / r.py_bsb_ips : -1.0);
   
   return rc;
 }

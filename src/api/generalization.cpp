@@ -183,7 +183,11 @@ nlohmann::json run_generalization(const GeneralizationRequest& rq) {
       row["train_seconds_" + side] = rep["train_seconds"];
       if (which == 0) row["tracking"] = rep["tracking"];
     }
-    row["similarity"] = mean_error(mean_removed_cosine_similarity(samples[0], samples[1]));
+    // a uniform field (all Ising spins equal) has no mean-removed direction: its pair is left out
+    const torch::Tensor sim = mean_removed_cosine_similarity(samples[0], samples[1]);
+    const torch::Tensor defined = torch::isfinite(sim);
+    row["similarity"] = mean_error(sim.masked_select(defined));
+    row["pairs_undefined"] = sim.numel() - defined.sum().item<int64_t>();
     row["abs_m_data"] = abs_m_data;
     log("N = " + std::to_string(N) + ": similarity " + std::to_string(row["similarity"]["mean"].get<double>()));
     rows.push_back(row);

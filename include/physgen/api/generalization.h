@@ -49,7 +49,8 @@ struct GeneralizationRequest {
 };
 
 /// Runs (or continues) the experiment and returns the report: {"family", "data", "sizes",
-/// "rows": [{"N", "similarity": {mean, error}, "memorized_A", "memorized_B" ({mean, error}
+/// "rows": [{"N", "similarity": {mean, error} (pairs with a uniform field, which has no
+/// mean-removed direction, left out and counted in "pairs_undefined"), "memorized_A", "memorized_B" ({mean, error}
 /// or null at N = 1, where d1/d2 is undefined), "abs_m_A", "abs_m_B", "abs_m_data",
 /// "train_seconds_A", "train_seconds_B", "tracking": [{step, memorized}] (model A)}],
 /// "n_star" (log-interpolated N where the similarity crosses 1/2; null if it does not),

@@ -35,10 +35,6 @@ nlohmann::json mean_error(const torch::Tensor& v) {
 /// Mean |m| (m the field's mean) with its standard error.
 nlohmann::json abs_m(const torch::Tensor& x) { return mean_error(x.flatten(1).mean(1).abs()); }
 
-void check_io(bool ok, const std::string& what) {
-  if (!ok) throw IoError(what);
-}
-
 /// The deterministic sampler of a family (DDIM eta = 0 for ddpm, the probability-flow / flow
 /// ODE for the others) unless the user chose one.
 SamplerSettings deterministic_settings(const std::string& family, SamplerSettings s) {
@@ -158,8 +154,8 @@ nlohmann::json run_generalization(const GeneralizationRequest& rq) {
           const nlohmann::json r = train_model(tr);
           seconds += r["seconds"].get<double>();
           const std::string status = r["status"];
-          check_io(status == "finished" || (status == "interrupted" && stop > 0),
-                   tag + ": training ended '" + status + "': " + r.value("message", std::string()));
+          if (status != "finished" && !(status == "interrupted" && stop > 0))
+            throw IoError(tag + ": training ended '" + status + "': " + r.value("message", std::string()));
           if (stop > 0) {
             const Model m = load_model(ckpt, rq.device);
             const auto nn = nearest_training_fields(draw(m, rq.samples, rq.sample_seed, settings), train, sym);

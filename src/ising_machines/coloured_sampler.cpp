@@ -30,6 +30,11 @@ std::vector<int32_t> greedy_coloring(const IsingProblem& p) {
   return colour;
 }
 
+bool prefers_dense_couplings(const IsingProblem& p) {
+  const double density = p.n > 1 ? double(p.col.size()) / double(p.n * (p.n - 1)) : 0.0;
+  return p.n <= 256 || density > 0.05;  // sparse products win below ~5% filling
+}
+
 namespace {
 torch::Generator generator_for(torch::Device device, uint64_t seed) {
   if (device.is_cpu()) return torch::make_generator<at::CPUGeneratorImpl>(seed);
@@ -47,16 +52,15 @@ ColouredSpinSampler::ColouredSpinSampler(const IsingProblem& p, int64_t chains, 
   // two (n, chains) float64 tensors (spins, fields) and a best copy in the solvers
   const double bytes = 24.0 * double(n) * double(chains);
   check_arg(bytes < 16e9, "chains", chains, "a state that fits in 16 GB (" + std::to_string(bytes / 1e9) + " GB asked)");
-  const double density = n > 1 ? double(p.col.size()) / double(n * (n - 1)) : 0.0;
-  dense_ = n <= 256 || density > 0.05;  // as the SB solver: sparse products win below ~5% filling
+  dense_ = prefers_dense_couplings(p);
   torch::NoGradGuard no_grad;
-  J_ = (dense_ ? p.dense_couplings() : p.sparse_couplings(torch::kFloat64)).to(device);
+  const torch::Tensor Jcpu = dense_ ? p.dense_couplings() : p.sparse_couplings(torch::kFloat64);
+  J_ = Jcpu.to(device);
   h_ = p.fields(torch::kFloat64).to(device).unsqueeze(1);
   const std::vector<int32_t> colour = greedy_coloring(p);
   const int32_t k = n > 0 ? *std::max_element(colour.begin(), colour.end()) + 1 : 0;
   std::vector<std::vector<int64_t>> members(k);
   for (int64_t i = 0; i < n; ++i) members[colour[i]].push_back(i);
-  const torch::Tensor Jcpu = dense_ ? p.dense_couplings() : torch::Tensor();
   for (const auto& m : members) {
     torch::Tensor idx = torch::tensor(m, torch::kInt64);
     classes_.push_back(idx.to(device));

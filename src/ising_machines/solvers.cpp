@@ -302,8 +302,7 @@ SolverResult solve_sb(const IsingProblem& p, const SolverOptions& o) {
   const auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(dev);
   // couplings: dense when small or dense enough, else sparse; float32 for the dynamics and
   // float64 for the energies of sign(x)
-  const double density = n > 1 ? double(p.col.size()) / double(n * (n - 1)) : 0.0;
-  const bool dense = n <= 256 || density > 0.05;  // sparse mm wins below ~5% filling
+  const bool dense = prefers_dense_couplings(p);
   torch::Tensor J64 = dense ? p.dense_couplings().to(dev) : p.sparse_couplings(torch::kFloat64).to(dev);
   torch::Tensor J32 = J64.to(torch::kFloat32);
   torch::Tensor h32 = p.fields(torch::kFloat32).to(dev).unsqueeze(1);

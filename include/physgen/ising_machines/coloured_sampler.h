@@ -37,6 +37,10 @@ namespace physgen {
 /// k <= max degree + 1.
 std::vector<int32_t> greedy_coloring(const IsingProblem& p);
 
+/// Whether the tensor kernels (this sampler, simulated bifurcation) keep J dense: n <= 256 or
+/// more than 5% of the pairs coupled (below that, sparse products are faster).
+bool prefers_dense_couplings(const IsingProblem& p);
+
 class ColouredSpinSampler {
  public:
   /// `chains` independent copies of the n spins, started uniformly at random, on `device`;
